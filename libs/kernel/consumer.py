@@ -1,0 +1,356 @@
+"""The supervised, idempotent consumer loop and the dead-letter path.
+
+For each event: open a transaction, skip it if the inbox already holds its id, apply
+the handler, write the inbox row, commit, and only then ack. A transient failure naks
+with a growing delay; a message that cannot be an event is terminated; after
+``max_deliver`` attempts JetStream gives up and publishes an advisory, which a
+dead-letter stream captures, so the dead-letter table is filled even if this process
+was down when the advisory was sent. A person can inspect and replay a dead letter.
+
+The loop is supervised: it re-binds its durable pull consumer after the connection
+comes back, and re-declares it if the server lost it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import NotFoundError
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy import Column, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import Field, SQLModel
+
+from kernel.bus import Bus, ConsumerSpec, StreamSpec, declare_consumer, declare_stream
+from kernel.db import UTCDateTime, utcnow
+from kernel.events import CloudEvent
+from kernel.observability import correlation_id
+
+log = structlog.get_logger(__name__)
+
+EVENTS_APPLIED = Counter("ntc_events_applied_total", "Events applied by a consumer", ["consumer"])
+EVENTS_SKIPPED = Counter("ntc_events_duplicate_total", "Redelivered events skipped by the inbox", ["consumer"])
+EVENTS_FAILED = Counter("ntc_events_failed_total", "Event deliveries that failed and were nak'd", ["consumer"])
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+class PoisonEvent(Exception):
+    """Raised by a handler for an event that can never be applied: terminate, don't retry."""
+
+
+class InboxRecord(SQLModel, table=True):
+    """Events a consumer has applied; written in the same transaction as the effect."""
+
+    __tablename__ = "inbox_record"
+
+    consumer: str = Field(primary_key=True, max_length=120)
+    event_id: str = Field(primary_key=True, max_length=64)
+    event_type: str = Field(max_length=200)
+    applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DeadLetter(SQLModel, table=True):
+    """An event a consumer gave up on, kept for a person to inspect and replay."""
+
+    __tablename__ = "dead_letter"
+    __table_args__ = (UniqueConstraint("consumer", "stream", "stream_sequence", name="uq_dead_letter_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consumer: str = Field(max_length=120, index=True)
+    stream: str = Field(max_length=120)
+    stream_sequence: int
+    reason: str = Field(max_length=40, description="max_deliveries or terminated")
+    deliveries: int = 0
+    event_id: str | None = Field(default=None, max_length=64)
+    event_type: str | None = Field(default=None, max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    replayed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One durable consumer of one producer's events: ``<consumer>-<producer>``."""
+
+    consumer: str          # this service, e.g. "bargaining"
+    producer: str          # e.g. "registry"
+    handler: Handler
+    filter_subjects: Sequence[str] = ()
+
+    @property
+    def durable(self) -> str:
+        return f"{self.consumer}-{self.producer}"
+
+    @property
+    def stream(self) -> str:
+        return f"{self.producer.upper()}_EVENTS"
+
+    @property
+    def subjects(self) -> list[str]:
+        return list(self.filter_subjects) or [f"kz.ntc.{self.producer}.>"]
+
+
+async def apply_once(
+    sessionmaker: async_sessionmaker[AsyncSession], consumer: str, event: CloudEvent, handler: Handler
+) -> bool:
+    """Apply ``event`` with ``handler`` unless ``consumer`` already has. True if applied now."""
+    async with sessionmaker() as session:
+        seen = await session.get(InboxRecord, (consumer, event.id))
+        if seen is not None:
+            return False
+        await handler(session, event)
+        session.add(InboxRecord(consumer=consumer, event_id=event.id, event_type=event.type))
+        try:
+            await session.commit()
+        except IntegrityError:
+            # Another replica applied it between our check and our commit: its effect stands.
+            await session.rollback()
+            return False
+    return True
+
+
+class ConsumerLoop:
+    """A supervised pull loop for one subscription."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        subscription: Subscription,
+        *,
+        batch_size: int = 64,
+        max_deliver: int = 5,
+        backoff_seconds: Sequence[float] = (1.0, 5.0, 30.0, 120.0),
+        idle_check_every: int = 10,
+    ) -> None:
+        self.bus = bus
+        self.sessionmaker = sessionmaker
+        self.subscription = subscription
+        self.batch_size = batch_size
+        self.max_deliver = max_deliver
+        self.backoff_seconds = tuple(backoff_seconds)
+        self.idle_check_every = idle_check_every
+        self.last_errors: dict[str, str] = {}
+        self.bound = asyncio.Event()
+
+    @property
+    def spec(self) -> ConsumerSpec:
+        return ConsumerSpec(
+            stream=self.subscription.stream,
+            durable=self.subscription.durable,
+            filter_subjects=self.subscription.subjects,
+            max_deliver=self.max_deliver,
+            backoff_seconds=self.backoff_seconds,
+        )
+
+    async def run(self) -> None:
+        durable = self.subscription.durable
+        failures = 0
+        while True:
+            try:
+                await self._bind_and_consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                self.bound.clear()
+                delay = min(0.2 * 2 ** min(failures, 5), 5.0)
+                log.warning("consumer loop restarting", consumer=durable, error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+            else:
+                failures = 0
+
+    async def _bind_and_consume(self) -> None:
+        js = self.bus.jetstream()
+        await declare_consumer(js, self.spec)
+        sub = await js.pull_subscribe_bind(durable=self.subscription.durable, stream=self.subscription.stream)
+        generation = self.bus.generation
+        self.bound.set()
+        idle = 0
+        try:
+            while True:
+                if self.bus.generation != generation:
+                    log.info("re-binding consumer after reconnect", consumer=self.subscription.durable)
+                    return
+                try:
+                    messages = await sub.fetch(self.batch_size, timeout=1.0)
+                except (NatsTimeoutError, TimeoutError):
+                    idle += 1
+                    if idle % self.idle_check_every == 0:
+                        # A pull subscription can go silent after a server restart; make sure
+                        # the durable still exists (re-declared by the next bind if not).
+                        await js.consumer_info(self.subscription.stream, self.subscription.durable)
+                    continue
+                idle = 0
+                for message in messages:
+                    await self.handle(message)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def handle(self, message: Msg) -> None:
+        durable = self.subscription.durable
+        try:
+            event = CloudEvent.model_validate_json(message.data)
+        except ValidationError as exc:
+            log.error("terminating a message that is not a platform event", consumer=durable, error=str(exc)[:300])
+            self.last_errors[_seq(message)] = f"not a CloudEvent: {exc}"[:2000]
+            await message.term()
+            return
+        cid = event.correlationid
+        token = correlation_id.set(cid)
+        structlog.contextvars.bind_contextvars(correlation_id=cid, event_id=event.id, event_type=event.type)
+        try:
+            applied = await apply_once(self.sessionmaker, durable, event, self.subscription.handler)
+        except PoisonEvent as exc:
+            log.error("terminating a poison event", consumer=durable, error=str(exc))
+            self.last_errors[_seq(message)] = f"poison: {exc}"[:2000]
+            await message.term()
+            return
+        except Exception as exc:
+            attempt = message.metadata.num_delivered if message.metadata else 1
+            delay = self.backoff_seconds[min(attempt - 1, len(self.backoff_seconds) - 1)] if self.backoff_seconds else 1.0
+            EVENTS_FAILED.labels(durable).inc()
+            self.last_errors[_seq(message)] = repr(exc)[:2000]
+            log.warning("event failed; will be redelivered", consumer=durable, attempt=attempt, retry_in=delay,
+                        error=repr(exc))
+            await message.nak(delay=delay)
+            return
+        finally:
+            correlation_id.reset(token)
+            structlog.contextvars.unbind_contextvars("correlation_id", "event_id", "event_type")
+        # Ack only after the commit. If this ack is lost the event comes again and the inbox skips it.
+        await message.ack()
+        (EVENTS_APPLIED if applied else EVENTS_SKIPPED).labels(durable).inc()
+
+
+def _seq(message: Msg) -> str:
+    if message.metadata is None:
+        return "?"
+    return f"{message.metadata.stream}:{message.metadata.sequence.stream}"
+
+
+# --- dead letters -------------------------------------------------------------------------
+
+ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+ADVISORY_TERMINATED = "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED"
+
+
+def dead_letter_stream(service: str, subscriptions: Sequence[Subscription], *, replicas: int = 1) -> StreamSpec:
+    """A stream of its own that keeps the give-up advisories of this service's consumers."""
+    subjects: list[str] = []
+    for sub in subscriptions:
+        subjects.append(f"{ADVISORY_MAX_DELIVERIES}.{sub.stream}.{sub.durable}")
+        subjects.append(f"{ADVISORY_TERMINATED}.{sub.stream}.{sub.durable}")
+    return StreamSpec(name=f"{service.upper()}_DEADLETTERS", subjects=subjects, replicas=replicas,
+                      description=f"Advisories for events {service} gave up on")
+
+
+class DeadLetterLoop:
+    """Turns give-up advisories into dead-letter rows, once each."""
+
+    def __init__(self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession], service: str,
+                 subscriptions: Sequence[Subscription], loops: Sequence[ConsumerLoop], *, replicas: int = 1) -> None:
+        self.bus = bus
+        self.sessionmaker = sessionmaker
+        self.service = service
+        self.stream = dead_letter_stream(service, subscriptions, replicas=replicas)
+        self.durable = f"{service}-deadletters"
+        self.loops = {loop.subscription.durable: loop for loop in loops}
+        self.bound = asyncio.Event()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                js = self.bus.jetstream()
+                await declare_stream(js, self.stream)
+                await declare_consumer(js, ConsumerSpec(stream=self.stream.name, durable=self.durable,
+                                                        filter_subjects=list(self.stream.subjects), max_deliver=-1,
+                                                        backoff_seconds=()))
+                sub = await js.pull_subscribe_bind(durable=self.durable, stream=self.stream.name)
+                generation = self.bus.generation
+                self.bound.set()
+                failures = 0
+                while self.bus.generation == generation:
+                    try:
+                        messages = await sub.fetch(32, timeout=1.0)
+                    except (NatsTimeoutError, TimeoutError):
+                        continue
+                    for message in messages:
+                        await self._record(message)
+                        await message.ack()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                self.bound.clear()
+                delay = min(0.2 * 2 ** min(failures, 5), 5.0)
+                log.warning("dead-letter loop restarting", service=self.service, error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+
+    async def _record(self, message: Msg) -> None:
+        advisory = json.loads(message.data)
+        stream = advisory["stream"]
+        sequence = int(advisory["stream_seq"])
+        consumer = advisory["consumer"]
+        reason = "terminated" if message.subject.startswith(ADVISORY_TERMINATED) else "max_deliveries"
+        payload = ""
+        event_id = event_type = None
+        try:
+            original = await self.bus.jetstream().get_msg(stream, sequence)
+            payload = (original.data or b"").decode("utf-8", errors="replace")
+            with contextlib.suppress(ValueError, ValidationError):
+                event = CloudEvent.model_validate_json(payload)
+                event_id, event_type = event.id, event.type
+        except NotFoundError:
+            payload = ""
+        loop = self.loops.get(consumer)
+        last_error = loop.last_errors.pop(f"{stream}:{sequence}", None) if loop else None
+        async with self.sessionmaker() as session:
+            existing = (await session.execute(
+                select(DeadLetter).where(DeadLetter.consumer == consumer, DeadLetter.stream == stream,
+                                         DeadLetter.stream_sequence == sequence)
+            )).scalar_one_or_none()
+            if existing is not None:
+                return
+            session.add(DeadLetter(consumer=consumer, stream=stream, stream_sequence=sequence, reason=reason,
+                                   deliveries=int(advisory.get("deliveries", 0)), event_id=event_id,
+                                   event_type=event_type, payload=payload, last_error=last_error))
+            with contextlib.suppress(IntegrityError):
+                await session.commit()
+        log.error("event dead-lettered", consumer=consumer, stream=stream, sequence=sequence, reason=reason,
+                  event_id=event_id)
+
+
+async def replay_dead_letter(sessionmaker: async_sessionmaker[AsyncSession], dead_letter_id: int,
+                             handlers: dict[str, Handler]) -> DeadLetter | None:
+    """Apply a dead letter's event now, through its consumer's handler (at most once, via the inbox)."""
+    async with sessionmaker() as session:
+        dead = await session.get(DeadLetter, dead_letter_id)
+        if dead is None:
+            return None
+    handler = handlers.get(dead.consumer)
+    if handler is None:
+        raise LookupError(f"no consumer named {dead.consumer} in this service")
+    event = CloudEvent.model_validate_json(dead.payload)
+    await apply_once(sessionmaker, dead.consumer, event, handler)
+    async with sessionmaker() as session:
+        dead = await session.get(DeadLetter, dead_letter_id)
+        assert dead is not None
+        dead.replayed_at = utcnow()
+        session.add(dead)
+        await session.commit()
+        return dead

@@ -1,0 +1,106 @@
+"""Database engine and the unit-of-work session.
+
+SQLite is the default (one file per service, WAL journal, ``synchronous=FULL`` so a
+committed transaction survives power loss); PostgreSQL (asyncpg) is chosen by URL.
+Services never call ``commit()`` inside domain code: the request handler or the event
+handler is the unit of work and commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored and returned as timezone-aware UTC on every backend.
+
+    SQLite has no time zones; without this a value read back would be naive.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    if is_sqlite(url):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # One connection: SQLite serialises writers anyway, and a larger pool only
+        # lengthens the tail (p99 ~55 ms -> ~1 s measured on this machine).
+        engine = create_async_engine(
+            url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60,
+            connect_args={"timeout": 30},
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def create_sessionmaker(engine: AsyncEngine, *, on_commit: Callable[[], None] | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions for one service. ``on_commit`` is called after a commit that wrote outbox rows."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={"on_outbox_commit": on_commit})
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.platform.sessionmaker
+    async with sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+
+
+def table_base(service: str) -> type[SQLModel]:
+    """A base class for one service's tables, with a metadata of its own.
+
+    Each service's tables live in their own database; keeping their metadata apart
+    lets several services be imported in one process (tests) without name clashes,
+    and lets each service's migrations see only its own tables.
+    """
+    return type(f"{service.title()}Table", (SQLModel,), {"__doc__": f"Tables of the {service} service."},
+                registry=registry())

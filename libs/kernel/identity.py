@@ -1,0 +1,148 @@
+"""The signed identity token the gateway hands to services.
+
+The gateway authenticates the caller, then forwards the request with a short-lived
+token (Ed25519-signed JWT) saying who the caller is, which organisation they act for
+and which roles they hold. Services hold only the public key: they can check a token
+but never mint one. Object-level authorisation is then the service's own job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, Request
+
+from kernel.problems import Problem
+
+IDENTITY_HEADER = "x-ntc-identity"
+ISSUER = "ntc-gateway"
+ALGORITHM = "EdDSA"
+TOKEN_LIFETIME = timedelta(seconds=60)
+
+PrincipalKind = Literal["staff", "api-client", "organisation-key", "anonymous"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    subject: str
+    kind: PrincipalKind
+    organisation_id: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.kind == "anonymous"
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+ANONYMOUS = Identity(subject="anonymous", kind="anonymous")
+
+
+def generate_keypair() -> tuple[str, str]:
+    """A fresh (private PEM, public PEM) pair, for development and tests."""
+    private = Ed25519PrivateKey.generate()
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private_pem, public_pem
+
+
+class IdentitySigner:
+    """Gateway side: mints tokens. Loads the private key once."""
+
+    def __init__(self, private_key_pem: str, *, audience: str = "ntc-services", lifetime: timedelta = TOKEN_LIFETIME):
+        self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        self._audience = audience
+        self._lifetime = lifetime
+
+    def sign(self, identity: Identity, *, now: datetime | None = None) -> str:
+        issued = now or datetime.now(UTC)
+        claims = {
+            "iss": ISSUER,
+            "aud": self._audience,
+            "sub": identity.subject,
+            "kind": identity.kind,
+            "org": identity.organisation_id,
+            "roles": sorted(identity.roles),
+            "iat": issued,
+            "exp": issued + self._lifetime,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+
+class IdentityVerifier:
+    """Service side: checks a token with the gateway's public key."""
+
+    def __init__(self, public_key_pem: str, *, audience: str = "ntc-services"):
+        self._key = serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
+        self._audience = audience
+
+    def verify(self, token: str) -> Identity:
+        if self._key is None:
+            raise InvalidIdentity("this service has no identity key configured")
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]}, leeway=5,
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidIdentity(str(exc)) from exc
+        return Identity(
+            subject=str(claims["sub"]),
+            kind=claims.get("kind", "api-client"),
+            organisation_id=claims.get("org"),
+            roles=frozenset(claims.get("roles") or ()),
+        )
+
+
+class InvalidIdentity(Exception):
+    pass
+
+
+def _unauthenticated(detail: str) -> Problem:
+    return Problem(401, "unauthenticated", "Authentication required", detail)
+
+
+async def optional_identity(request: Request) -> Identity:
+    """The caller, or ANONYMOUS when the gateway forwarded no identity (public routes)."""
+    token = request.headers.get(IDENTITY_HEADER)
+    if not token:
+        return ANONYMOUS
+    verifier: IdentityVerifier = request.app.state.platform.identity_verifier
+    try:
+        return verifier.verify(token)
+    except InvalidIdentity as exc:
+        raise _unauthenticated(f"The identity token was refused: {exc}.") from exc
+
+
+async def require_identity(identity: Annotated[Identity, Depends(optional_identity)]) -> Identity:
+    if identity.is_anonymous:
+        raise _unauthenticated("This route needs a signed-in caller.")
+    return identity
+
+
+def require_roles(*roles: str):
+    """A dependency that lets through only callers holding one of ``roles``."""
+
+    async def _check(identity: Annotated[Identity, Depends(require_identity)]) -> Identity:
+        if not identity.has_role(*roles):
+            raise Problem(403, "forbidden", "Forbidden", f"This action needs one of the roles: {', '.join(roles)}.")
+        return identity
+
+    return _check
+
+
+CurrentIdentity = Annotated[Identity, Depends(require_identity)]
+OptionalIdentity = Annotated[Identity, Depends(optional_identity)]

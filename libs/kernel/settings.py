@@ -1,0 +1,74 @@
+"""Settings shared by every service: read once, from the environment, with one prefix per service.
+
+Nothing else in the platform reads the environment. A service subclasses
+`ServiceSettings` and sets its own `env_prefix` (``REGISTRY_``, ``BARGAINING_`` ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that must never protect a production deployment.
+KNOWN_PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "changethis", "secret", "password", "dev", "development", "test"}
+)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where its database and the bus are, and how to trust the gateway."""
+
+    model_config = SettingsConfigDict(env_prefix="NTC_", extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./.data/service.db"
+    nats_url: str = "nats://127.0.0.1:4222"
+    # How long JetStream remembers a Nats-Msg-Id to drop a re-published event.
+    stream_duplicate_window_seconds: float = 120.0
+    stream_replicas: int = 1
+    # The gateway's public key (PEM) that signs identity tokens; services only verify.
+    identity_public_key: SecretStr = SecretStr("")
+    identity_audience: str = "ntc-services"
+    migrate_on_start: bool = True
+    relay_enabled: bool = True
+    consumers_enabled: bool = True
+    relay_batch_size: int = Field(default=256, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_publish_timeout_seconds: float = Field(default=5.0, gt=0)
+    consumer_batch_size: int = Field(default=64, ge=1, le=1_000)
+    consumer_max_deliver: int = Field(default=5, ge=1)
+    consumer_backoff_seconds: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "ServiceSettings":
+        refuse_placeholder_secrets(self)
+        return self
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url.removeprefix(prefix))
+        return None
+
+
+def refuse_placeholder_secrets(settings: BaseSettings) -> None:
+    """In production every secret must be set, and not to a well-known placeholder.
+
+    Development and tests may run with generated keys; production may not start with
+    a secret anyone could guess.
+    """
+    if getattr(settings, "environment", "production") != "production":
+        return
+    for name, value in settings:
+        if isinstance(value, SecretStr):
+            raw = value.get_secret_value().strip()
+            if raw.lower() in KNOWN_PLACEHOLDER_SECRETS:
+                raise ValueError(f"{name} must be set to a real secret in production")

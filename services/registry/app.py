@@ -1,0 +1,27 @@
+"""The registry service: trade unions, employers' organisations and employers, and the rules they are held to."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from contracts import produced_by
+from kernel.app import ServiceDefinition, create_service_app
+from services.registry.organisations.routes import router as organisations_router
+from services.registry.settings import RegistrySettings
+
+
+def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="registry",
+        title="NTC registry",
+        description="Trade unions at every tier, employers' associations and employers; registration, "
+        "status confirmation, affiliation and membership figures.",
+        settings=settings or RegistrySettings(),
+        migrations_dir=Path(__file__).parent / "migrations",
+        routers=[organisations_router],
+        sends=produced_by("registry"),
+    )
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    return create_service_app(definition(settings))
