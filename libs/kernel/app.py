@@ -191,6 +191,7 @@ def get_state(request: Request) -> PlatformState:
 
 
 StateDep = Annotated[PlatformState, Depends(get_state)]
+AdminIdentity = Annotated[Identity, Depends(require_roles("administrator"))]
 
 
 class DeadLetterPublic(BaseModel):
@@ -210,7 +211,6 @@ class DeadLetterPublic(BaseModel):
 
 def platform_router(definition: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["platform"])
-    admin = Annotated[Identity, Depends(require_roles("administrator"))]
 
     @router.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
@@ -249,7 +249,7 @@ def platform_router(definition: ServiceDefinition) -> APIRouter:
         raise NotFound("event type")
 
     @router.get("/admin/dead-letters", summary="Events this service's consumers gave up on")
-    async def dead_letters(state: StateDep, _: admin, include_replayed: bool = False) -> list[DeadLetterPublic]:
+    async def dead_letters(state: StateDep, _: AdminIdentity, include_replayed: bool = False) -> list[DeadLetterPublic]:
         async with state.sessionmaker() as session:
             query = select(DeadLetter).order_by(DeadLetter.id)  # type: ignore[arg-type]
             if not include_replayed:
@@ -258,7 +258,7 @@ def platform_router(definition: ServiceDefinition) -> APIRouter:
         return [DeadLetterPublic.model_validate(row, from_attributes=True) for row in rows]
 
     @router.post("/admin/dead-letters/{dead_letter_id}/replay", summary="Apply a dead-lettered event now")
-    async def replay(dead_letter_id: int, state: StateDep, _: admin) -> DeadLetterPublic:
+    async def replay(dead_letter_id: int, state: StateDep, _: AdminIdentity) -> DeadLetterPublic:
         handlers = {sub.durable: sub.handler for sub in definition.subscriptions}
         dead = await replay_dead_letter(state.sessionmaker, dead_letter_id, handlers)
         if dead is None:

@@ -1,0 +1,24 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlmodel import Field
+
+from kernel.db import UTCDateTime, utcnow
+from services.bargaining.tables import BargainingTable
+
+
+class Party(BargainingTable, table=True):
+    """Read model of an organisation that may sit at the bargaining table, fed by registry events."""
+
+    __tablename__ = "party"
+
+    id: uuid.UUID = Field(primary_key=True, description="The registry's organisation id")
+    kind: str = Field(sa_type=String(60), index=True)
+    name_kk: str = Field(max_length=300)
+    name_ru: str = Field(max_length=300)
+    name_en: str | None = Field(default=None, max_length=300)
+    bin: str | None = Field(default=None, max_length=12)
+    region_code: str | None = Field(default=None, max_length=20)
+    registry_status: str = Field(max_length=40)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,29 @@
+"""The disputes service: collective and individual labour disputes, complaints, statutory deadlines."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from contracts import produced_by
+from kernel.app import ServiceDefinition, create_service_app
+from services.disputes.consumers.registry import subscription as registry_subscription
+from services.disputes.parties.routes import router as parties_router
+from services.disputes.settings import DisputesSettings
+
+
+def definition(settings: DisputesSettings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="disputes",
+        title="NTC disputes",
+        description="Collective labour disputes from demands to settlement, individual disputes, "
+        "freedom-of-association complaints and their statutory deadlines.",
+        settings=settings or DisputesSettings(),
+        migrations_dir=Path(__file__).parent / "migrations",
+        routers=[parties_router],
+        sends=produced_by("disputes"),
+        subscriptions=[registry_subscription],
+    )
+
+
+def create_app(settings: DisputesSettings | None = None) -> FastAPI:
+    return create_service_app(definition(settings))
