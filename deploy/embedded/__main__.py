@@ -1,0 +1,3 @@
+from deploy.embedded.runner import main
+
+raise SystemExit(main())
