@@ -149,18 +149,34 @@ def _lifespan(definition: ServiceDefinition):
         try:
             yield
         finally:
-            if relay is not None:
-                await relay.stop()
-            for task in state.tasks:
-                task.cancel()
-            for task in state.tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            await bus.close()
-            await engine.dispose()
-            log.info("service stopped", service=definition.name)
+            await _shutdown(state)
 
     return lifespan
+
+
+async def _shutdown(state: PlatformState) -> None:
+    """Stop background work, then the bus, then the database; each step bounded in time."""
+    name = state.definition.name
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if state.relay is not None:
+        steps.append(("relay", state.relay.stop))
+    steps.append(("background tasks", lambda: _cancel_all(state.tasks)))
+    steps.append(("bus", state.bus.close))
+    steps.append(("database", state.engine.dispose))
+    for what, step in steps:
+        try:
+            await asyncio.wait_for(step(), timeout=10)
+        except Exception as exc:
+            log.error("shutdown step did not finish", service=name, step=what, error=repr(exc))
+    log.info("service stopped", service=name)
+
+
+async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _operation_id(route: APIRoute) -> str:

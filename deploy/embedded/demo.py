@@ -1,0 +1,266 @@
+"""Demo data for the embedded runner: API keys (made with the gateway's CLI) and organisations (via the API).
+
+Idempotent: keys already recorded in ``demo-credentials.json`` are reused, and
+organisations already in the register (same kind and Russian name) are not entered again.
+Everything goes through the same doors a real client uses - the gateway CLI and HTTP API -
+so the demo also proves the wiring.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REGISTER_PATH = "/api/v1/registry/organisations"
+
+# Roles the gateway puts in the identity token of each demo key. The organisation keys
+# act for one organisation (the services scope them by its id).
+ADMINISTRATOR_ROLES = ("administrator",)
+REGISTRAR_ROLES = ("registrar",)
+UNION_ROLES = ("union",)
+EMPLOYER_ROLES = ("employer",)
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    slug: str
+    kind: str
+    name_kk: str
+    name_ru: str
+    name_en: str
+    bin: str | None = None
+    region_code: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        body = {"kind": self.kind, "name_kk": self.name_kk, "name_ru": self.name_ru, "name_en": self.name_en}
+        if self.bin is not None:
+            body["bin"] = self.bin
+        if self.region_code is not None:
+            body["region_code"] = self.region_code
+        return body
+
+
+ASTANA, KARAGANDA_REGION = "710000000", "350000000"  # KATO codes
+
+# The real social partners carry no BIN here (it is optional for them, and we do not
+# invent identifiers for real bodies). "Dala Metall" is fictional; its BIN is synthetic
+# but has a valid check digit (services.registry.organisations.rules.make_bin("05034000123")).
+DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
+    DemoOrganisation(
+        "fprk", "republican_union_association",
+        name_kk="Қазақстан Республикасы Кәсіподақтар Федерациясы",
+        name_ru="Федерация профсоюзов Республики Казахстан",
+        name_en="Federation of Trade Unions of the Republic of Kazakhstan",
+        region_code=ASTANA,
+    ),
+    DemoOrganisation(
+        "mining-metallurgy-union", "sectoral_union",
+        name_kk="Тау-кен металлургия өнеркәсібі қызметкерлерінің қазақстандық салалық кәсіподағы",
+        name_ru="Казахстанский отраслевой профессиональный союз работников горно-металлургической промышленности",
+        name_en="Kazakhstan Sectoral Trade Union of Mining and Metallurgical Workers",
+        region_code=KARAGANDA_REGION,
+    ),
+    DemoOrganisation(
+        "atameken", "republican_employer_association",
+        name_kk="«Атамекен» Қазақстан Республикасының Ұлттық кәсіпкерлер палатасы",
+        name_ru="Национальная палата предпринимателей Республики Казахстан «Атамекен»",
+        name_en='National Chamber of Entrepreneurs of the Republic of Kazakhstan "Atameken"',
+        region_code=ASTANA,
+    ),
+    DemoOrganisation(
+        "paryz", "republican_employer_association",
+        name_kk="«ПАРЫЗ» Қазақстан Республикасы жұмыс берушілерінің (кәсіпкерлерінің) конфедерациясы",
+        name_ru="Конфедерация работодателей (предпринимателей) Республики Казахстан «ПАРЫЗ»",
+        name_en='Confederation of Employers (Entrepreneurs) of the Republic of Kazakhstan "PARYZ"',
+        region_code=ASTANA,
+    ),
+    DemoOrganisation(
+        "mining-employers", "sectoral_employer_association",
+        name_kk="Тау-кен өндіру және тау-кен металлургия кәсіпорындарының қауымдастығы",
+        name_ru="Ассоциация горнодобывающих и горно-металлургических предприятий",
+        name_en="Association of Mining and Metallurgical Enterprises",
+        region_code=ASTANA,
+    ),
+    DemoOrganisation(
+        "dala-metall", "employer",
+        name_kk="«Дала Металл» акционерлік қоғамы",
+        name_ru="Акционерное общество «Дала Металл»",
+        name_en="Dala Metall JSC",
+        bin="050340001235",
+        region_code=KARAGANDA_REGION,
+    ),
+    DemoOrganisation(
+        "dala-metall-union", "primary_union_organisation",
+        name_kk="«Дала Металл» АҚ бастауыш кәсіподақ ұйымы",
+        name_ru="Первичная профсоюзная организация АО «Дала Металл»",
+        name_en="Primary trade union organisation of Dala Metall JSC",
+        region_code=KARAGANDA_REGION,
+    ),
+    DemoOrganisation(
+        "ministry-of-labour", "government_body",
+        name_kk="Қазақстан Республикасы Еңбек және халықты әлеуметтік қорғау министрлігі",
+        name_ru="Министерство труда и социальной защиты населения Республики Казахстан",
+        name_en="Ministry of Labour and Social Protection of the Population of the Republic of Kazakhstan",
+        region_code=ASTANA,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    label: str
+    roles: tuple[str, ...]
+    organisation_slug: str | None = None
+
+
+# The union and employer keys belong to the two sides of one enterprise, so a demo of
+# demands, bargaining or a dispute can run between them.
+DEMO_KEYS: tuple[DemoKey, ...] = (
+    DemoKey("administrator", ADMINISTRATOR_ROLES),
+    DemoKey("registrar", REGISTRAR_ROLES),
+    DemoKey("union", UNION_ROLES, "dala-metall-union"),
+    DemoKey("employer", EMPLOYER_ROLES, "dala-metall"),
+)
+
+
+class DemoError(Exception):
+    pass
+
+
+@dataclass
+class KeyEntry:
+    label: str
+    key: str
+    roles: list[str]
+    organisation_id: str | None = None
+    organisation_name: str | None = None
+
+
+@dataclass
+class Credentials:
+    gateway_url: str = ""
+    keys: dict[str, KeyEntry] = field(default_factory=dict)
+    organisations: dict[str, str] = field(default_factory=dict)  # slug -> id
+
+    @classmethod
+    def load(cls, path: Path) -> Credentials:
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text())
+            return cls(
+                gateway_url=raw.get("gateway_url", ""),
+                keys={label: KeyEntry(**entry) for label, entry in raw.get("keys", {}).items()},
+                organisations=dict(raw.get("organisations", {})),
+            )
+        except (ValueError, TypeError) as exc:
+            raise DemoError(f"{path} is not a demo credentials file ({exc}); delete it to start afresh") from exc
+
+    def save(self, path: Path) -> None:
+        from deploy.embedded.runner import write_private_file
+
+        data = {"gateway_url": self.gateway_url, "keys": {k: asdict(v) for k, v in self.keys.items()},
+                "organisations": self.organisations}
+        write_private_file(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequence[str], cli_env: dict[str, str],
+                   cwd: Path, out: Callable[[str], None]) -> Credentials:
+    import httpx
+
+    credentials = Credentials.load(credentials_file)
+    credentials.gateway_url = gateway_url
+
+    def create_key(demo_key: DemoKey, organisation_id: str | None, organisation_name: str | None) -> None:
+        key = create_api_key(cli_argv, cli_env, cwd, name=f"demo-{demo_key.label}", roles=demo_key.roles,
+                             organisation_id=organisation_id)
+        credentials.keys[demo_key.label] = KeyEntry(label=demo_key.label, key=key, roles=list(demo_key.roles),
+                                                    organisation_id=organisation_id,
+                                                    organisation_name=organisation_name)
+        credentials.save(credentials_file)  # after each key: a failure later must not mint it twice
+        out(f"  created API key {demo_key.label!r} (roles {','.join(demo_key.roles)})")
+
+    for demo_key in DEMO_KEYS:
+        if demo_key.organisation_slug is None and demo_key.label not in credentials.keys:
+            create_key(demo_key, None, None)
+
+    registrar = credentials.keys["registrar"].key
+    with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
+        existing = _registered(client)
+        for organisation in DEMO_ORGANISATIONS:
+            found = existing.get((organisation.kind, organisation.name_ru))
+            if found is None:
+                found = _register(client, registrar, organisation, credentials_file)
+                out(f"  registered {organisation.name_en}")
+            credentials.organisations[organisation.slug] = found
+        credentials.save(credentials_file)
+
+    names = {o.slug: o.name_en for o in DEMO_ORGANISATIONS}
+    for demo_key in DEMO_KEYS:
+        if demo_key.organisation_slug is None:
+            continue
+        organisation_id = credentials.organisations[demo_key.organisation_slug]
+        entry = credentials.keys.get(demo_key.label)
+        # A key for an organisation that is no longer registered (its database was reset) is useless.
+        if entry is None or entry.organisation_id != organisation_id:
+            create_key(demo_key, organisation_id, names[demo_key.organisation_slug])
+    out(f"  demo data ready: {len(DEMO_ORGANISATIONS)} organisations, {len(credentials.keys)} API keys")
+    return credentials
+
+
+def create_api_key(cli_argv: Sequence[str], env: dict[str, str], cwd: Path, *, name: str, roles: Sequence[str],
+                   organisation_id: str | None) -> str:
+    argv = [*cli_argv, "create-api-key", "--name", name, "--roles", ",".join(roles)]
+    if organisation_id is not None:
+        argv += ["--organisation", organisation_id]
+    try:
+        # Own session: a Ctrl-C meant for the runner must not cut a key half-written.
+        result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
+                                start_new_session=True)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DemoError(f"`{' '.join(argv)}` did not run: {exc}") from exc
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode != 0 or not lines:
+        detail = (result.stderr or result.stdout).strip()[-2000:]
+        raise DemoError(f"`{' '.join(argv)}` failed (exit {result.returncode}): {detail or 'no output'}")
+    return lines[-1]  # the CLI prints only the key; be lenient about a stray line before it
+
+
+def _registered(client: Any) -> dict[tuple[str, str], str]:
+    """(kind, Russian name) -> id of every organisation in the public register."""
+    found: dict[tuple[str, str], str] = {}
+    offset = 0
+    while True:
+        response = client.get(REGISTER_PATH, params={"limit": 200, "offset": offset})
+        if response.status_code != 200:
+            raise DemoError(f"GET {REGISTER_PATH} answered {response.status_code}: {response.text[:500]}")
+        page = response.json()
+        for item in page["items"]:
+            found[(item["kind"], item["name_ru"])] = str(item["id"])
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            return found
+
+
+def _register(client: Any, registrar_key: str, organisation: DemoOrganisation, credentials_file: Path) -> str:
+    response = client.post(REGISTER_PATH, json=organisation.body(),
+                           headers={"Authorization": f"Bearer {registrar_key}"})
+    if response.status_code == 201:
+        return str(response.json()["id"])
+    if response.status_code == 409 and organisation.bin is not None:
+        # Same BIN under another name (someone renamed it): that is our organisation.
+        conflict_id = response.json().get("organisation_id")
+        if conflict_id:
+            return str(conflict_id)
+    if response.status_code in (401, 403):
+        raise DemoError(
+            f"the gateway refused the demo registrar key ({response.status_code}): the gateway's database and "
+            f"{credentials_file} disagree (was one of them deleted?). Delete {credentials_file}, or run "
+            "`python -m deploy.embedded reset --yes`."
+        )
+    raise DemoError(f"POST {REGISTER_PATH} for {organisation.name_en!r} answered {response.status_code}: "
+                    f"{response.text[:500]}")

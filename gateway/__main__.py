@@ -1,0 +1,109 @@
+"""Gateway administration: ``python -m gateway <command>``.
+
+    create-api-key --name NAME --roles r1,r2 [--organisation UUID]
+        Prints the new key, and nothing else, on stdout. It is shown this once:
+        only its SHA-256 is stored.
+    revoke-api-key --prefix PREFIX | --id UUID
+    list-api-keys
+    migrate
+
+Every command first brings the gateway database (GATEWAY_DATABASE_URL) to head.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.api_keys import service
+from gateway.settings import GatewaySettings
+from gateway.tables import MIGRATIONS_DIR
+from kernel.db import create_engine, create_sessionmaker
+from kernel.migrations import upgrade
+from kernel.problems import Problem
+
+T = TypeVar("T")
+
+
+async def _in_transaction(settings: GatewaySettings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine, MIGRATIONS_DIR)
+        async with create_sessionmaker(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _roles(value: str) -> list[str]:
+    return [role for role in value.split(",") if role.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description="NTC gateway administration")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-api-key", help="issue a key; prints only the key")
+    create.add_argument("--name", required=True, help="the system the key is for")
+    create.add_argument("--roles", type=_roles, default=[], help="comma-separated roles, e.g. registrar,reader")
+    create.add_argument("--organisation", type=uuid.UUID, default=None,
+                        help="the organisation the key acts for (an employer system's own key)")
+    revoke = commands.add_parser("revoke-api-key", help="revoke a key (effective within GATEWAY_API_KEY_CACHE_SECONDS)")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--prefix", help="the key's first 8 characters, as listed")
+    which.add_argument("--id", type=uuid.UUID, dest="key_id")
+    commands.add_parser("list-api-keys", help="list keys (never the keys themselves)")
+    commands.add_parser("migrate", help="bring the gateway database to head")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = GatewaySettings()
+    try:
+        if args.command == "create-api-key":
+            async def create(session: AsyncSession) -> str:
+                _, key = await service.issue_api_key(session, name=args.name, roles=args.roles,
+                                                     organisation_id=args.organisation)
+                return key
+
+            print(asyncio.run(_in_transaction(settings, create)))
+        elif args.command == "revoke-api-key":
+            async def revoke(session: AsyncSession) -> str:
+                api_key = await service.revoke_api_key(session, prefix=args.prefix, key_id=args.key_id)
+                return f"revoked {api_key.prefix} ({api_key.id}, {api_key.name})"
+
+            print(asyncio.run(_in_transaction(settings, revoke)), file=sys.stderr)
+        elif args.command == "list-api-keys":
+            async def listing(session: AsyncSession) -> list[str]:
+                return [
+                    "\t".join([str(k.id), k.prefix, k.name, str(k.organisation_id or "-"), ",".join(k.roles) or "-",
+                               k.created_at.isoformat(), k.last_used_at.isoformat() if k.last_used_at else "never",
+                               f"revoked {k.revoked_at.isoformat()}" if k.revoked_at else "live"])
+                    for k in await service.list_api_keys(session)
+                ]
+
+            print("id\tprefix\tname\torganisation\troles\tcreated\tlast used\tstate")
+            for line in asyncio.run(_in_transaction(settings, listing)):
+                print(line)
+        elif args.command == "migrate":
+            async def nothing(session: AsyncSession) -> None:
+                return None
+
+            asyncio.run(_in_transaction(settings, nothing))
+            print("gateway database at head", file=sys.stderr)
+    except Problem as problem:
+        print(f"error: {problem.detail or problem.title}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

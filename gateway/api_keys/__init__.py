@@ -1,0 +1,1 @@
+"""API keys: the credential employer systems (and, for now, the demo) present to the gateway."""

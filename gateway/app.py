@@ -1,0 +1,125 @@
+"""The gateway app factory: ``uvicorn gateway.app:create_app --factory``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.staticfiles import StaticFiles
+
+from gateway import health
+from gateway.api_keys.authenticator import ApiKeyAuthenticator
+from gateway.authentication import Authentication
+from gateway.identity_tokens import IdentityTokens
+from gateway.portal import routes as portal
+from gateway.proxy.forwarder import API_PREFIX, Forwarder
+from gateway.proxy.upstream import create_upstream_client
+from gateway.settings import GatewaySettings
+from gateway.tables import MIGRATIONS_DIR
+from kernel.db import create_engine, create_sessionmaker
+from kernel.identity import IdentitySigner
+from kernel.migrations import upgrade
+from kernel.observability import RequestContextMiddleware, configure_logging
+from kernel.problems import PROBLEM_RESPONSES, install_problem_handlers
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class GatewayState:
+    settings: GatewaySettings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    api_keys: ApiKeyAuthenticator
+    authentication: Authentication
+    identity_tokens: IdentityTokens
+    migrations_dir: Path = MIGRATIONS_DIR
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def _lifespan(settings: GatewaySettings, signer: IdentitySigner):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(level=settings.log_level, json=settings.log_json)
+        engine = create_engine(settings.database_url)
+        if settings.migrate_on_start:
+            await upgrade(engine, MIGRATIONS_DIR)
+        sessionmaker = create_sessionmaker(engine)
+        api_keys = ApiKeyAuthenticator(sessionmaker, cache_seconds=settings.api_key_cache_seconds,
+                                       last_used_write_seconds=settings.api_key_last_used_write_seconds)
+        state = GatewayState(
+            settings=settings, engine=engine, sessionmaker=sessionmaker, http=create_upstream_client(settings),
+            api_keys=api_keys, authentication=Authentication([api_keys]),
+            identity_tokens=IdentityTokens(signer, reuse_seconds=settings.identity_token_reuse_seconds),
+        )
+        app.state.gateway = state
+        state.tasks.append(asyncio.create_task(api_keys.run_last_used_writer(), name="api-key-last-used"))
+        log.info("gateway started", services=sorted(settings.service_urls))
+        try:
+            yield
+        finally:
+            for task in state.tasks:
+                task.cancel()
+            for task in state.tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await api_keys.write_last_used()
+            await state.http.aclose()
+            await engine.dispose()
+            log.info("gateway stopped")
+
+    return lifespan
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "gateway"
+    return f"{tag}-{route.name}"
+
+
+DESCRIPTION = f"""The platform's only door. Every service is reached under
+`{API_PREFIX}/<service>/...` (registry, bargaining, disputes, notifications), with any
+method; each service documents its own API at `{API_PREFIX}/<service>/docs`.
+
+Authenticate with an API key, as `Authorization: Bearer ntc_...` or `X-API-Key: ntc_...`.
+Requests without a credential are forwarded anonymously; the service decides what is public.
+Errors are RFC 9457 problem+json."""
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    private_key = settings.identity_private_key.get_secret_value().strip()
+    if not private_key:
+        raise RuntimeError(
+            "GATEWAY_IDENTITY_PRIVATE_KEY is not set: the gateway needs its Ed25519 private key (PEM) to sign "
+            "identity tokens, and every service needs the matching public key (kernel.identity.generate_keypair)."
+        )
+    signer = IdentitySigner(private_key, audience=settings.identity_audience)
+
+    app = FastAPI(
+        title="NTC gateway",
+        description=DESCRIPTION,
+        version="1.0.0",
+        lifespan=_lifespan(settings, signer),
+        generate_unique_id_function=_operation_id,
+        responses=PROBLEM_RESPONSES,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service="gateway", max_body_bytes=settings.max_request_body_bytes)
+    app.include_router(health.router)
+    app.include_router(portal.router)
+    app.mount("/portal/static", StaticFiles(directory=portal.STATIC_DIR), name="portal-static")
+    forwarder = Forwarder(settings.service_urls, buffer_request_body_bytes=settings.buffer_request_body_bytes)
+    app.add_route(API_PREFIX + "/{service}/{path:path}", forwarder, include_in_schema=False)
+    app.add_route(API_PREFIX + "/{service}", forwarder, include_in_schema=False)
+    return app

@@ -1,0 +1,201 @@
+"""Forwarding ``/api/v1/{service}/{path}`` to the service, as a plain ASGI endpoint.
+
+Plain ASGI rather than a FastAPI route: no body parsing, no dependency resolution and
+no response wrapper stand between the two sockets, so bodies stream both ways and the
+per-request cost stays small (ARCHITECTURE.md §7 sets the bar at 0.4x a direct call).
+Errors are raised as `Problem`s; the app's handlers answer them as problem+json.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote
+
+import httpx
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
+
+from gateway.proxy.headers import returned_response_headers, sort_request_headers
+from gateway.proxy.upstream import is_timeout
+from kernel.identity import IDENTITY_HEADER
+from kernel.observability import BodyTooLarge, correlation_id, new_correlation_id
+from kernel.problems import Problem
+
+if TYPE_CHECKING:
+    from gateway.app import GatewayState
+
+log = structlog.get_logger(__name__)
+
+API_PREFIX = "/api/v1"
+
+UPSTREAM_LATENCY = Histogram(
+    "ntc_gateway_upstream_seconds", "From forwarding a request to the service's response headers", ["service"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+UPSTREAM_FAILURES = Counter(
+    "ntc_gateway_upstream_failures_total", "Forwarded requests the service did not answer", ["service", "reason"]
+)
+
+_IDENTITY_HEADER = IDENTITY_HEADER.encode()
+_RESPONSE_START = "http.response.start"
+_RESPONSE_BODY = "http.response.body"
+
+
+class UnknownService(Problem):
+    def __init__(self, service: str, known: list[str]) -> None:
+        super().__init__(404, "unknown-service", "Unknown service",
+                         f"There is no service named {service!r}. Services: {', '.join(sorted(known))}.")
+
+
+class BadGateway(Problem):
+    def __init__(self, service: str) -> None:
+        super().__init__(502, "bad-gateway", "Bad gateway",
+                         f"The {service} service could not be reached or broke off its answer.", service=service)
+
+
+class GatewayTimeout(Problem):
+    def __init__(self, service: str) -> None:
+        super().__init__(504, "gateway-timeout", "Gateway timeout",
+                         f"The {service} service did not answer in time.", service=service)
+
+
+def upstream_path(scope: Scope) -> str:
+    """The path to ask the service for: the caller's raw (still percent-encoded) path after /api/v1/<service>."""
+    raw: bytes | None = scope.get("raw_path")
+    # Some clients put the query in raw_path; a literal "?" cannot be part of a path.
+    path = raw.partition(b"?")[0].decode("latin-1") if raw else quote(scope["path"])
+    root_path = scope.get("root_path") or ""
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path):]
+    parts = path.split("/", 4)  # ["", "api", "v1", service, rest]
+    rest = "/" + parts[4] if len(parts) == 5 else "/"
+    if "." in rest and any(unquote(segment) in {".", ".."} for segment in rest.split("/")):
+        raise Problem(400, "dot-segment", "Bad path", "A path with '.' or '..' segments is not forwarded.")
+    return rest
+
+
+class _StreamedBody:
+    """The caller's body, read from ASGI ``receive`` only as fast as the service takes it."""
+
+    __slots__ = ("_receive", "too_large", "disconnected")
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.too_large: BodyTooLarge | None = None
+        self.disconnected = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                message = await self._receive()
+            except BodyTooLarge as exc:  # raised by the request middleware past the size limit
+                self.too_large = exc
+                raise
+            if message["type"] == "http.disconnect":
+                self.disconnected = True
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class Forwarder:
+    def __init__(self, service_urls: dict[str, str], *, buffer_request_body_bytes: int) -> None:
+        self._service_urls = dict(service_urls)
+        self._buffer_limit = buffer_request_body_bytes
+        self._latency = {name: UPSTREAM_LATENCY.labels(name) for name in service_urls}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state: GatewayState = scope["app"].state.gateway
+        service: str = scope["path_params"]["service"]
+        base_url = self._service_urls.get(service)
+        if base_url is None:
+            raise UnknownService(service, list(self._service_urls))
+        url = base_url + upstream_path(scope)
+        query: bytes = scope.get("query_string", b"")
+        if query:
+            url = f"{url}?{query.decode('latin-1')}"
+
+        inbound = sort_request_headers(scope["headers"])
+        if inbound.invalid_content_length:
+            raise Problem(400, "bad-content-length", "Bad request", "Content-Length is not a single number.")
+        identity = await state.authentication.identify(inbound.credentials)
+
+        headers = inbound.forward
+        headers.append((b"x-request-id", (correlation_id.get() or new_correlation_id()).encode()))
+        client = scope.get("client")
+        if client:
+            headers.append((b"x-forwarded-for", client[0].encode()))
+        headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
+        if inbound.host is not None:
+            headers.append((b"x-forwarded-host", inbound.host))
+        if not identity.is_anonymous:
+            headers.append((_IDENTITY_HEADER, state.identity_tokens.token_for(identity).encode()))
+
+        streamed: _StreamedBody | None = None
+        content: bytes | _StreamedBody | None = None
+        if inbound.has_body:
+            if inbound.content_length is not None and inbound.content_length <= self._buffer_limit:
+                try:
+                    content = await _read_body(receive)
+                except ClientDisconnect:
+                    return  # the caller went away; nobody to answer
+            else:
+                content = streamed = _StreamedBody(receive)
+
+        request = state.http.build_request(scope["method"], url, headers=headers, content=content)
+        started = time.perf_counter()
+        try:
+            response = await state.http.send(request, stream=True)
+        except (httpx.TransportError, TimeoutError, OSError) as exc:
+            if streamed is not None and streamed.too_large is not None:
+                raise streamed.too_large from None
+            if streamed is not None and streamed.disconnected:
+                return  # the caller went away; nobody to answer
+            raise self._failure(service, exc) from None
+        self._latency[service].observe(time.perf_counter() - started)
+
+        try:
+            await send({"type": _RESPONSE_START, "status": response.status_code,
+                        "headers": returned_response_headers(response.headers.raw)})
+            # One chunk of look-ahead, so the last chunk goes out marked as the last.
+            pending: bytes | None = None
+            async for chunk in response.aiter_raw():
+                if pending is not None:
+                    await send({"type": _RESPONSE_BODY, "body": pending, "more_body": True})
+                pending = chunk
+            await send({"type": _RESPONSE_BODY, "body": pending or b"", "more_body": False})
+        except httpx.TransportError as exc:
+            # Headers are gone already: all that is left is to cut the response short.
+            UPSTREAM_FAILURES.labels(service, "broken-response").inc()
+            log.warning("service broke off its response", service=service, error=repr(exc))
+        finally:
+            await response.aclose()
+
+    @staticmethod
+    def _failure(service: str, exc: BaseException) -> Problem:
+        cause = exc.__cause__ or exc
+        if is_timeout(exc):
+            UPSTREAM_FAILURES.labels(service, "timeout").inc()
+            log.warning("service timed out", service=service, error=repr(cause))
+            return GatewayTimeout(service)
+        UPSTREAM_FAILURES.labels(service, "unreachable").inc()
+        log.warning("service unreachable", service=service, error=repr(cause))
+        return BadGateway(service)

@@ -1,0 +1,116 @@
+"""The gateway's settings: prefix ``GATEWAY_``.
+
+``GATEWAY_SERVICE_URLS`` is a JSON object and replaces the whole default map, e.g.
+``GATEWAY_SERVICE_URLS='{"registry": "http://registry:8000", ...}'``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from kernel.identity import TOKEN_LIFETIME
+from kernel.settings import ServiceSettings
+
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+DEFAULT_SERVICE_URLS = {
+    "registry": "http://127.0.0.1:8001",
+    "bargaining": "http://127.0.0.1:8002",
+    "disputes": "http://127.0.0.1:8003",
+    "notifications": "http://127.0.0.1:8004",
+}
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+
+    service_name: str = "gateway"
+    database_url: str = "sqlite+aiosqlite:///./.data/gateway.db"
+    # Ed25519 private key (PKCS#8 PEM) that signs the identity tokens sent to services.
+    # The matching public key is derived from it (``identity_public_key``).
+    identity_private_key: SecretStr = SecretStr("")
+    # Service name (the first path segment after /api/v1/) -> base URL, no trailing slash.
+    service_urls: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_URLS))
+
+    # Upstream HTTP client. Every limit is explicit: a hung service must not hang the door.
+    # (The aiohttp transport enforces connect, read and pool; it has no per-write timeout.)
+    upstream_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    upstream_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    upstream_write_timeout_seconds: float = Field(default=30.0, gt=0)
+    upstream_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    upstream_max_connections: int = Field(default=256, ge=1)
+    # Kept below uvicorn's default keep-alive (5 s) so the gateway drops an idle
+    # connection before the service does, instead of racing it.
+    upstream_keepalive_seconds: float = Field(default=4.0, gt=0)
+    # Bodies up to this size (declared by Content-Length) are read whole and sent in one
+    # write; larger or chunked bodies are streamed through without buffering.
+    buffer_request_body_bytes: int = Field(default=65_536, ge=0)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    # A verified (or refused) API key is remembered this long, so revoking a key takes
+    # effect within this many seconds on every gateway replica.
+    api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    # last_used_at is written in one batch at most this often (never once per request).
+    api_key_last_used_write_seconds: float = Field(default=60.0, gt=0)
+    # A signed identity token is reused for the same caller this long; tokens live
+    # TOKEN_LIFETIME (60 s), so a reused token still has at least 30 s to run.
+    identity_token_reuse_seconds: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_public_key(cls, data: Any) -> Any:
+        """The public key is the private key's: one secret to configure, never two to keep in step."""
+        if not isinstance(data, dict):
+            return data
+        private = data.get("identity_private_key")
+        raw = private.get_secret_value() if isinstance(private, SecretStr) else private
+        if raw and str(raw).strip() and not data.get("identity_public_key"):
+            data = {**data, "identity_public_key": public_key_of(str(raw))}
+        return data
+
+    @field_validator("service_urls")
+    @classmethod
+    def _check_service_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        checked: dict[str, str] = {}
+        for name, url in value.items():
+            if not SERVICE_NAME.match(name):
+                raise ValueError(f"service name {name!r} must be lower-case letters, digits and dashes")
+            parsed = httpx.URL(url)
+            if parsed.scheme not in {"http", "https"} or not parsed.host or parsed.query:
+                raise ValueError(f"service {name}: {url!r} is not an http(s) base URL")
+            checked[name] = url.rstrip("/")
+        return checked
+
+    @field_validator("identity_token_reuse_seconds")
+    @classmethod
+    def _reuse_shorter_than_lifetime(cls, value: float) -> float:
+        if value > TOKEN_LIFETIME.total_seconds() - 15:
+            raise ValueError("a token must keep at least 15 s of life when it is reused")
+        return value
+
+    def upstream_timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            connect=self.upstream_connect_timeout_seconds,
+            read=self.upstream_read_timeout_seconds,
+            write=self.upstream_write_timeout_seconds,
+            pool=self.upstream_pool_timeout_seconds,
+        )
+
+
+def public_key_of(private_key_pem: str) -> str:
+    try:
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("identity_private_key is not a PEM private key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("identity_private_key must be an Ed25519 key")
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
