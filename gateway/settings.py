@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from kernel.identity import TOKEN_LIFETIME
-from kernel.settings import ServiceSettings
+from kernel.settings import KNOWN_PLACEHOLDER_SECRETS, ServiceSettings
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
@@ -53,6 +53,9 @@ class GatewaySettings(ServiceSettings):
     # write; larger or chunked bodies are streamed through without buffering.
     buffer_request_body_bytes: int = Field(default=65_536, ge=0)
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    # FastAPI's native OpenTelemetry (spans and metrics per request). Prometheus metrics
+    # and traceparent forwarding work without it.
+    opentelemetry_enabled: bool = False
 
     # A verified (or refused) API key is remembered this long, so revoking a key takes
     # effect within this many seconds on every gateway replica.
@@ -70,9 +73,12 @@ class GatewaySettings(ServiceSettings):
         if not isinstance(data, dict):
             return data
         private = data.get("identity_private_key")
-        raw = private.get_secret_value() if isinstance(private, SecretStr) else private
-        if raw and str(raw).strip() and not data.get("identity_public_key"):
-            data = {**data, "identity_public_key": public_key_of(str(raw))}
+        raw = str(private.get_secret_value() if isinstance(private, SecretStr) else private or "").strip()
+        if data.get("environment") == "production" and raw.lower() in KNOWN_PLACEHOLDER_SECRETS:
+            # Said here, about the key one sets, before the kernel's guard would name the derived one.
+            raise ValueError("identity_private_key must be set to a real secret in production")
+        if raw and not data.get("identity_public_key"):
+            data = {**data, "identity_public_key": public_key_of(raw)}
         return data
 
     @field_validator("service_urls")

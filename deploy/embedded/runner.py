@@ -314,10 +314,21 @@ def check_external_nats(url: str) -> None:
     async def check() -> None:
         import nats
 
+        errors: list[Exception] = []
+
+        async def remember(exc: Exception) -> None:  # instead of nats-py logging a traceback per attempt
+            errors.append(exc)
+
         try:
-            connection = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, allow_reconnect=False)
+            # max_reconnect_attempts=0 would mean "retry forever" to nats-py.
+            connection = await asyncio.wait_for(
+                nats.connect(url, connect_timeout=3, max_reconnect_attempts=1, reconnect_time_wait=0.5,
+                             allow_reconnect=False, error_cb=remember),
+                timeout=15,
+            )
         except Exception as exc:
-            raise RunnerError(f"cannot connect to NATS at {url}: {exc!r}") from exc
+            reason = errors[-1] if errors else exc
+            raise RunnerError(f"cannot connect to NATS at {url}: {reason}") from exc
         try:
             await connection.jetstream().account_info()
         except Exception as exc:
@@ -557,12 +568,21 @@ class LogFollower(threading.Thread):
 # --------------------------------------------------------------------------- the run
 
 
+class StopRequested(Exception):
+    pass
+
+
 class StopFlag:
-    """Set by SIGINT/SIGTERM; a second signal asks to skip the grace period."""
+    """Set by SIGINT/SIGTERM; a second signal asks to skip the grace period.
+
+    Loops poll the flag. Blocking checks that start no process (PostgreSQL, an external
+    NATS) run inside ``interruptible()``, where the signal raises at once instead.
+    """
 
     def __init__(self) -> None:
         self.requested = threading.Event()
         self.hurry = threading.Event()
+        self._raise = False
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self._handle)
@@ -572,13 +592,21 @@ class StopFlag:
         if self.requested.is_set():
             self.hurry.set()
         self.requested.set()
+        if self._raise:
+            raise StopRequested
+
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        if self.requested.is_set():
+            raise StopRequested
+        self._raise = True
+        try:
+            yield
+        finally:
+            self._raise = False
 
     def wait(self, seconds: float) -> bool:
         return self.requested.wait(seconds)
-
-
-class StopRequested(Exception):
-    pass
 
 
 def _say(line: str = "") -> None:
@@ -640,13 +668,18 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
         nats_binary = find_nats_server()
         version = check_nats_server_version(nats_binary)
         out(f"nats-server {version}: {nats_binary}")
+    else:
+        with stop.interruptible():
+            check_external_nats(config.effective_nats_url)
+        out(f"using the external NATS at {config.effective_nats_url}")
     check_ports_free(config)
     prepare_data_dir(config)
     private_pem, public_pem = load_or_create_identity_keys(config.keys_dir)
     urls = database_urls(config)
     if config.postgres_url is not None:
         names = [f"ntc_{c.name}" for c in (*SERVICES, GATEWAY)]
-        created = ensure_postgres_databases(config, names)
+        with stop.interruptible():
+            created = ensure_postgres_databases(config, names)
         out(f"PostgreSQL databases: {', '.join(names)}" + (f" (created {', '.join(created)})" if created else ""))
     else:
         out(f"SQLite databases in {config.data_dir}")
@@ -656,10 +689,7 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
         nats = supervisor.start("nats-server", nats_server_argv(nats_binary, config), child_base_env(config))
         wait_for_nats(nats, config.nats_port, stop)
         out(f"nats-server (JetStream) listening on {config.effective_nats_url}")
-    else:
-        check_external_nats(config.effective_nats_url)
-        out(f"using external NATS at {config.effective_nats_url}")
-    checkpoint()
+        checkpoint()
 
     base_env = child_base_env(config)
     for component in SERVICES:
@@ -774,7 +804,10 @@ def print_summary(config: Config, credentials: Any, out: Callable[[str], None]) 
     out(f"  NATS:          {config.effective_nats_url}  ({nats_note})")
     if config.nats_monitor_port and not config.nats_url:
         out(f"  NATS monitor:  http://127.0.0.1:{config.nats_monitor_port}/")
-    databases = f"PostgreSQL ntc_<service> on {config.postgres_url}" if config.postgres_url else "SQLite files"
+    databases = "SQLite files"
+    if config.postgres_url:
+        server = _postgres_server_url(config.postgres_url).render_as_string(hide_password=True)
+        databases = f"PostgreSQL databases ntc_<service> on {server}"
     out(f"  Data folder:   {config.data_dir}  ({databases}; logs in {config.logs_dir})")
     if credentials is not None:
         out("")

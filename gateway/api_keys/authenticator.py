@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.api_keys.models import ApiKey
 from gateway.api_keys.service import find_usable_key, hash_key, looks_like_key, record_last_used
 from gateway.authentication import Credentials, Unauthenticated
-from kernel.db import utcnow
 from kernel.identity import Identity
 
 log = structlog.get_logger(__name__)
@@ -62,7 +61,7 @@ class ApiKeyAuthenticator:
         self._clock = clock
         self._verdicts: dict[str, _Verdict] = {}
         self._lookups: dict[str, asyncio.Task[_Verdict]] = {}
-        self._last_used: dict[uuid.UUID, datetime] = {}
+        self._last_used: dict[uuid.UUID, float] = {}
 
     async def authenticate(self, credentials: Credentials) -> Identity | None:
         bearer, header_key = credentials.bearer, credentials.api_key
@@ -82,7 +81,7 @@ class ApiKeyAuthenticator:
             verdict = await self._lookup(digest)
         if verdict.identity is None or verdict.key_id is None:
             raise Unauthenticated("The API key is unknown or has been revoked.")
-        self._last_used[verdict.key_id] = utcnow()
+        self._last_used[verdict.key_id] = time.time()  # a float: cheaper than a datetime per request
         return verdict.identity
 
     async def _lookup(self, digest: str) -> _Verdict:
@@ -119,7 +118,8 @@ class ApiKeyAuthenticator:
             return
         try:
             async with self._sessionmaker() as session:
-                await record_last_used(session, pending)
+                await record_last_used(session, {key_id: datetime.fromtimestamp(used, UTC)
+                                                 for key_id, used in pending.items()})
                 await session.commit()
         except Exception:
             log.warning("could not record API key use; will retry", keys=len(pending), exc_info=True)

@@ -10,6 +10,7 @@ caller's request — and must send only the headers the caller sent.
 from __future__ import annotations
 
 import http.cookiejar
+from dataclasses import dataclass
 
 import aiohttp
 import httpx
@@ -26,7 +27,26 @@ class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-def create_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+@dataclass(frozen=True)
+class Upstream:
+    """The client, and its transport, which the forwarder drives directly.
+
+    ``AsyncClient.send`` adds what a proxy must not do (follow redirects, keep cookies)
+    or need not (auth flows, event hooks), and ``build_request`` re-parses the URL and
+    merges defaults: together ~70 us a request, measured — a sizeable share of what a
+    forwarded request may cost. The forwarder builds an ``httpx.Request`` itself and
+    hands it to the client's transport, the same pool and the same timeouts.
+    """
+
+    client: httpx.AsyncClient
+    transport: AiohttpTransport
+    timeout: dict[str, float | None]
+
+    async def aclose(self) -> None:
+        await self.client.aclose()  # closes the transport and its aiohttp session
+
+
+def create_upstream(settings: GatewaySettings) -> Upstream:
     """Call inside the running event loop (aiohttp binds its session to it)."""
     connector = aiohttp.TCPConnector(
         limit=settings.upstream_max_connections,
@@ -42,8 +62,9 @@ def create_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
         trust_env=False,
         timeout=aiohttp.ClientTimeout(total=None),  # per-phase timeouts come with each request
     )
+    transport = AiohttpTransport(client=session)
     client = httpx.AsyncClient(
-        transport=AiohttpTransport(client=session),
+        transport=transport,
         timeout=settings.upstream_timeout(),
         follow_redirects=False,  # a redirect is the caller's to follow
         trust_env=False,
@@ -51,7 +72,7 @@ def create_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
     )
     for name in list(client.headers.keys()):  # httpx's defaults (User-Agent, Accept, ...)
         del client.headers[name]
-    return client
+    return Upstream(client=client, transport=transport, timeout=settings.upstream_timeout().as_dict())
 
 
 def is_timeout(exc: BaseException) -> bool:

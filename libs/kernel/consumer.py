@@ -194,11 +194,49 @@ class ConsumerLoop:
                         await js.consumer_info(self.subscription.stream, self.subscription.durable)
                     continue
                 idle = 0
-                for message in messages:
-                    await self.handle(message)
+                await self.handle_batch(messages)
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """Apply a fetched batch in one transaction (one commit, then every ack).
+
+        If any message in the batch fails, nothing of the batch is kept and each message
+        is handled on its own, so one bad event does not hold back the others.
+        """
+        if len(messages) == 1:
+            await self.handle(messages[0])
+            return
+        durable = self.subscription.durable
+        try:
+            events = [CloudEvent.model_validate_json(message.data) for message in messages]
+            async with self.sessionmaker() as session:
+                seen = set((await session.execute(
+                    select(InboxRecord.event_id).where(InboxRecord.consumer == durable,
+                                                       InboxRecord.event_id.in_([e.id for e in events]))  # type: ignore[attr-defined]
+                )).scalars())
+                applied = 0
+                for event in events:
+                    if event.id in seen:
+                        continue
+                    seen.add(event.id)
+                    token = correlation_id.set(event.correlationid)
+                    try:
+                        await self.subscription.handler(session, event)
+                    finally:
+                        correlation_id.reset(token)
+                    session.add(InboxRecord(consumer=durable, event_id=event.id, event_type=event.type))
+                    applied += 1
+                await session.commit()
+        except Exception:
+            for message in messages:
+                await self.handle(message)
+            return
+        for message in messages:
+            await message.ack()
+        EVENTS_APPLIED.labels(durable).inc(applied)
+        EVENTS_SKIPPED.labels(durable).inc(len(messages) - applied)
 
     async def handle(self, message: Msg) -> None:
         durable = self.subscription.durable

@@ -78,7 +78,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout; a connection that died is
+    # invalidated on its first error instead, and recycled before servers time it out.
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 def create_sessionmaker(engine: AsyncEngine, *, on_commit: Callable[[], None] | None = None) -> async_sessionmaker[AsyncSession]:

@@ -8,6 +8,7 @@ but never mint one. Object-level authorisation is then the service's own job.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -85,13 +86,28 @@ class IdentitySigner:
 class IdentityVerifier:
     """Service side: checks a token with the gateway's public key."""
 
-    def __init__(self, public_key_pem: str, *, audience: str = "ntc-services"):
+    def __init__(self, public_key_pem: str, *, audience: str = "ntc-services", cache_size: int = 4096):
         self._key = serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
         self._audience = audience
+        self._cache_size = cache_size
+        self._verified: dict[str, tuple[Identity, float]] = {}
 
     def verify(self, token: str) -> Identity:
         if self._key is None:
             raise InvalidIdentity("this service has no identity key configured")
+        # The gateway reuses a token for a few seconds per credential; checking an Ed25519
+        # signature costs more than the rest of a small request, so remember good tokens
+        # until they expire.
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        identity, expires = self._verify(token)
+        if len(self._verified) >= self._cache_size:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (identity, expires)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, float]:
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
@@ -99,12 +115,13 @@ class IdentityVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidIdentity(str(exc)) from exc
-        return Identity(
+        identity = Identity(
             subject=str(claims["sub"]),
             kind=claims.get("kind", "api-client"),
             organisation_id=claims.get("org"),
             roles=frozenset(claims.get("roles") or ()),
         )
+        return identity, float(claims["exp"])
 
 
 class InvalidIdentity(Exception):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Gauge
@@ -140,45 +141,66 @@ class Relay:
             # Declared at start and again after each reconnect, in case the server lost it.
             await declare_stream(js, self.stream)
             self._declared_generation = self.bus.generation
-        async with self.sessionmaker() as session:
-            query = (
-                select(OutboxMessage.id, OutboxMessage.type, OutboxMessage.envelope)
-                .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-                .order_by(OutboxMessage.created_at)  # type: ignore[arg-type]
-                .limit(self.batch_size)
-            )
-            if self.skip_locked:
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            OUTBOX_PENDING.labels(self.service).set(len(rows))
-            if not rows:
+        if self.skip_locked:
+            # PostgreSQL, possibly several replicas: hold the claimed rows locked while publishing,
+            # so two relays never publish the same batch at once.
+            async with self.sessionmaker() as session:
+                rows = await self._pending(session, lock=True)
+                acked, failed = await self._publish(js, rows)
+                await self._mark(session, acked, failed)
+                await session.commit()
+        else:
+            # SQLite, one writer: don't hold the only connection while waiting for acks.
+            async with self.sessionmaker() as session:
+                rows = await self._pending(session, lock=False)
                 await session.rollback()
-                return 0
-            futures = []
-            for row in rows:
-                futures.append(
-                    await js.publish_async(row.type, row.envelope.encode(), headers={"Nats-Msg-Id": row.id})
-                )
-            results = await asyncio.gather(
-                *(asyncio.wait_for(f, self.publish_timeout_seconds) for f in futures), return_exceptions=True
-            )
-            acked = [row.id for row, result in zip(rows, results, strict=True) if not isinstance(result, BaseException)]
-            failed = [(row.id, result) for row, result in zip(rows, results, strict=True) if isinstance(result, BaseException)]
-            now = utcnow()
-            if acked:
-                await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_(acked)).values(published_at=now)  # type: ignore[attr-defined]
-                )
-            for row_id, error in failed:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id)
-                    .values(attempts=OutboxMessage.attempts + 1, last_error=(repr(error) or "no ack")[:500])
-                )
-            await session.commit()
+            acked, failed = await self._publish(js, rows)
+            if acked or failed:
+                async with self.sessionmaker() as session:
+                    await self._mark(session, acked, failed)
+                    await session.commit()
         EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
         if failed:
             PUBLISH_FAILURES.labels(self.service).inc(len(failed))
             log.warning("outbox publish without ack; will retry with the same id", service=self.service,
                         failed=len(failed), error=repr(failed[0][1]))
         return len(acked)
+
+    async def _pending(self, session: AsyncSession, *, lock: bool) -> list[Any]:
+        query = (
+            select(OutboxMessage.id, OutboxMessage.type, OutboxMessage.envelope)
+            .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+            .order_by(OutboxMessage.created_at)  # type: ignore[arg-type]
+            .limit(self.batch_size)
+        )
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        rows = list((await session.execute(query)).all())
+        OUTBOX_PENDING.labels(self.service).set(len(rows))
+        return rows
+
+    async def _publish(self, js: Any, rows: list[Any]) -> tuple[list[str], list[tuple[str, BaseException]]]:
+        """Publish with the event id as Nats-Msg-Id; a row counts as sent only once its ack came."""
+        if not rows:
+            return [], []
+        futures = [await js.publish_async(row.type, row.envelope.encode(), headers={"Nats-Msg-Id": row.id})
+                   for row in rows]
+        results = await asyncio.gather(
+            *(asyncio.wait_for(f, self.publish_timeout_seconds) for f in futures), return_exceptions=True
+        )
+        acked = [row.id for row, result in zip(rows, results, strict=True) if not isinstance(result, BaseException)]
+        failed = [(row.id, result) for row, result in zip(rows, results, strict=True)
+                  if isinstance(result, BaseException)]
+        return acked, failed
+
+    async def _mark(self, session: AsyncSession, acked: list[str], failed: list[tuple[str, BaseException]]) -> None:
+        if acked:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(acked)).values(published_at=utcnow())  # type: ignore[attr-defined]
+            )
+        for row_id, error in failed:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(attempts=OutboxMessage.attempts + 1, last_error=(repr(error) or "no ack")[:500])
+            )

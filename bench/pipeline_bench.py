@@ -1,0 +1,237 @@
+"""What the event pipeline costs: an HTTP write in one service applied by a consumer in
+another (outbox -> relay -> JetStream -> idempotent consumer), beside raw nats-py
+JetStream publish -> consume measured in the same run.
+
+    python -m bench.pipeline_bench [--events 3000] [--connections 8]
+
+Raw baseline: one process publishes N events with `publish_async` (256 in flight, each
+with a Nats-Msg-Id), a consumer in another process pulls them in batches of 256 and
+acks each one. Pipeline: N `POST /organisations` to the registry (SQLite, uvicorn, one
+worker) from `--connections` concurrent clients; the bargaining service (its own
+process and SQLite) applies each event through its idempotent consumer. Latency is
+from the moment the event was written (outbox row) to the moment the consumer
+committed it (inbox row); throughput is N over first write to last apply.
+This is a benchmark, not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+import nats
+
+from bench.gateway_bench import BIN, ROOT, Processes, free_port, uvicorn_command, wait_for, wait_for_port
+from kernel.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+# --- raw JetStream ---------------------------------------------------------------------------
+
+async def raw_consume(url: str, expected: int) -> dict[str, float]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("raw.>", durable="raw-consumer", stream="RAW")
+    latencies: list[float] = []
+    first = last = 0.0
+    while len(latencies) < expected:
+        try:
+            messages = await sub.fetch(256, timeout=5)
+        except nats.errors.TimeoutError:
+            continue
+        for message in messages:
+            now = time.time()
+            sent = json.loads(message.data)["sent"]
+            latencies.append((now - sent) * 1000)
+            first = first or sent
+            last = now
+            await message.ack()
+    await nc.close()
+    return {"count": len(latencies), "seconds": last - first, "p50": percentile(latencies, 0.5),
+            "p99": percentile(latencies, 0.99)}
+
+
+async def raw_publish(url: str, count: int) -> None:
+    nc = await nats.connect(url)
+    js = nc.jetstream(publish_async_max_pending=256)
+    futures = []
+    for _ in range(count):
+        event_id = str(uuid.uuid4())
+        payload = json.dumps({"id": event_id, "sent": time.time(), "data": {"audience": [event_id]}}).encode()
+        futures.append(await js.publish_async("raw.event", payload, headers={"Nats-Msg-Id": event_id}))
+    await asyncio.gather(*futures)
+    await nc.close()
+
+
+async def prepare_raw_stream(url: str) -> None:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await js.add_stream(name="RAW", subjects=["raw.>"])
+    await js.add_consumer("RAW", durable_name="raw-consumer", ack_policy="explicit")
+    await nc.close()
+
+
+def measure_raw(url: str, count: int) -> dict[str, float]:
+    asyncio.run(prepare_raw_stream(url))
+    consumer = subprocess.Popen([sys.executable, "-m", "bench.pipeline_bench", "--raw-consumer", url,
+                                 "--events", str(count)], stdout=subprocess.PIPE, cwd=ROOT)
+    time.sleep(1.0)  # let the consumer bind
+    asyncio.run(raw_publish(url, count))
+    out, _ = consumer.communicate(timeout=300)
+    figures = json.loads(out)
+    figures["rate"] = figures["count"] / figures["seconds"]
+    return figures
+
+
+# --- the platform's pipeline -----------------------------------------------------------------
+
+async def write_organisations(url: str, count: int, connections: int, token: str) -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(count):
+        queue.put_nowait(n)
+
+    async def writer(session: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            body = {"kind": "local_union", "name_kk": f"Кәсіподақ {n}", "name_ru": f"Профсоюз {n}"}
+            async with session.post(f"{url}/organisations", json=body, headers={IDENTITY_HEADER: token}) as response:
+                if response.status != 201:
+                    raise RuntimeError(f"write failed: {response.status} {await response.text()}")
+
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(writer(session) for _ in range(connections)))
+
+
+def database_url(workdir: Path, name: str, postgres: str | None) -> str:
+    if postgres is None:
+        return f"sqlite+aiosqlite:///{workdir}/{name}.db"
+    database = f"ntc_bench_{name}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg(f"{postgres}/postgres", f'CREATE DATABASE "{database}"'))
+    return f"postgresql+asyncpg://{postgres.removeprefix('postgresql://')}/{database}"
+
+
+async def _pg(dsn: str, statement: str) -> list[tuple]:
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        return [tuple(r) for r in await connection.fetch(statement)]
+    finally:
+        await connection.close()
+
+
+def rows(url: str, statement: str) -> list[tuple]:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///")) as db:
+            return list(db.execute(statement))
+    return asyncio.run(_pg(url.replace("postgresql+asyncpg", "postgresql"), statement))
+
+
+def applied(url: str) -> int:
+    return rows(url, "SELECT count(*) FROM inbox_record WHERE consumer = 'bargaining-registry'")[0][0]
+
+
+def _ts(value: str | datetime) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.fromisoformat(value.replace(" ", "T")).timestamp()
+
+
+def measure_pipeline(workdir: Path, nats_url: str, count: int, connections: int, processes: Processes,
+                     postgres: str | None) -> dict:
+    private_pem, public_pem = generate_keypair()
+    ports = {"registry": free_port(), "bargaining": free_port()}
+    databases = {name: database_url(workdir, name, postgres) for name in ports}
+    for name, port in ports.items():
+        prefix = name.upper()
+        process = processes.start(name, uvicorn_command(f"services.{name}.app:create_app", port), {
+            f"{prefix}_DATABASE_URL": databases[name],
+            f"{prefix}_IDENTITY_PUBLIC_KEY": public_pem,
+            f"{prefix}_NATS_URL": nats_url,
+            f"{prefix}_LOG_LEVEL": "WARNING",
+        })
+        wait_for(f"http://127.0.0.1:{port}/readyz", process=process)
+    token_signer = IdentitySigner(private_pem)
+    token = token_signer.sign(Identity(subject="bench", kind="staff", roles=frozenset({"registrar"})))
+    registry_url = f"http://127.0.0.1:{ports['registry']}"
+
+    # Warm up both services and the consumer binding, then measure from a clean count.
+    asyncio.run(write_organisations(registry_url, 50, connections, token))
+    deadline = time.monotonic() + 60
+    while applied(databases["bargaining"]) < 50 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with_warmup = set(rows(databases["registry"], "SELECT id, created_at FROM outbox_message"))
+
+    write_started = time.monotonic()
+    asyncio.run(write_organisations(registry_url, count, connections, token))
+    write_seconds = time.monotonic() - write_started
+    deadline = time.monotonic() + 600
+    while applied(databases["bargaining"]) < count + 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    written = {i: _ts(t) for i, t in rows(databases["registry"], "SELECT id, created_at FROM outbox_message")
+               if (i, t) not in with_warmup}
+    done = {i: _ts(t) for i, t in rows(databases["bargaining"], "SELECT event_id, applied_at FROM inbox_record")}
+    latencies = [(done[i] - t) * 1000 for i, t in written.items() if i in done]
+    first, last = min(written.values()), max(done[i] for i in written if i in done)
+    return {"count": len(latencies), "seconds": last - first, "rate": len(latencies) / (last - first),
+            "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
+            "mean": statistics.fmean(latencies), "writes_per_second": count / write_seconds}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline_bench")
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--postgres", metavar="DSN", nargs="?", const="postgresql://postgres@127.0.0.1:5432",
+                        help="run the services on PostgreSQL (default DSN postgresql://postgres@127.0.0.1:5432) "
+                        "instead of SQLite")
+    parser.add_argument("--raw-consumer", metavar="NATS_URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.raw_consumer:
+        print(json.dumps(asyncio.run(raw_consume(args.raw_consumer, args.events))))
+        return 0
+
+    workdir = Path(tempfile.mkdtemp(prefix="ntc-pipeline-bench-"))
+    processes = Processes(workdir)
+    nats_port = free_port()
+    nats_url = f"nats://127.0.0.1:{nats_port}"
+    try:
+        processes.start("nats", [str(BIN / "nats-server"), "-a", "127.0.0.1", "-p", str(nats_port), "-js",
+                                 "-sd", str(workdir / "nats")])
+        wait_for_port(nats_port)
+        raw = measure_raw(nats_url, args.events)
+        pipeline = measure_pipeline(workdir, nats_url, args.events, args.connections, processes, args.postgres)
+    finally:
+        processes.stop_all()
+    backend = "PostgreSQL" if args.postgres else "SQLite (WAL, synchronous=FULL)"
+    print(f"\nEvent pipeline on {backend}, {args.events} events ({args.connections} concurrent writers)")
+    print(f"{'':38} {'events/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
+    print(f"{'raw JetStream publish -> consume':38} {raw['rate']:>10.0f} {raw['p50']:>9.1f} {raw['p99']:>9.1f}")
+    print(f"{'HTTP write -> outbox -> consumer':38} {pipeline['rate']:>10.0f} {pipeline['p50']:>9.1f} "
+          f"{pipeline['p99']:>9.1f}")
+    print(f"(HTTP writes alone were accepted at {pipeline['writes_per_second']:.0f}/s)")
+    print(f"ratio pipeline / raw: {pipeline['rate'] / raw['rate']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
