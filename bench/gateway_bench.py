@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -55,6 +55,18 @@ class Result:
     requests: int
     errors: int
     tool: str
+    # CPU time each server process spent per request (Linux only): a figure other load
+    # on the machine does not distort the way it distorts requests/s.
+    cpu_us_per_request: dict[str, float] = field(default_factory=dict)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far, from /proc (None where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -203,13 +215,29 @@ class Processes:
                 process.wait()
 
 
+def measure(load, label: str, url: str, headers: dict[str, str], servers: dict[str, int], *, duration: float,
+            connections: int) -> Result:
+    before = {name: cpu_seconds(pid) for name, pid in servers.items()}
+    result = load(label, url, headers, duration=duration, connections=connections)
+    for name, pid in servers.items():
+        after, start = cpu_seconds(pid), before[name]
+        if after is not None and start is not None and result.requests:
+            result.cpu_us_per_request[name] = (after - start) / result.requests * 1e6
+    return result
+
+
 def print_table(endpoint: str, direct: Result, through: Result, *, connections: int, duration: float) -> None:
+    def cpu(result: Result, server: str) -> str:
+        value = result.cpu_us_per_request.get(server)
+        return "-" if value is None or (server == "gateway" and result is direct) else f"{value:.0f}"
+
     print()
     print(f"GET {endpoint} — {connections} connections, {duration:g} s each, load generator: {direct.tool}")
-    print(f"{'':10} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'requests':>10} {'errors':>7}")
+    print(f"{'':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}"
+          f" {'CPU us/req: registry':>21} {'gateway':>8}")
     for result in (direct, through):
-        print(f"{result.label:10} {result.requests_per_second:>10.0f} {result.p50_ms:>9.2f} {result.p99_ms:>9.2f} "
-              f"{result.requests:>10} {result.errors:>7}")
+        print(f"{result.label:10} {result.requests_per_second:>9.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f} "
+              f"{result.requests:>9} {result.errors:>7} {cpu(result, 'registry'):>21} {cpu(result, 'gateway'):>8}")
     print(f"ratio gateway/direct (req/s): {through.requests_per_second / direct.requests_per_second:.2f}", flush=True)
 
 
@@ -292,13 +320,18 @@ def main() -> int:
             except KeyboardInterrupt:
                 return 0
 
+        if hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5:
+            print(f"warning: the machine is already busy (load average {os.getloadavg()[0]:.2f}); requests/s "
+                  "will be low and noisy — the CPU-per-request columns are the steadier figure", file=sys.stderr)
+        servers = {"registry": registry.pid, "gateway": gateway.pid}
         for endpoint in ENDPOINTS:
             results = {}
             for label, url, headers in (("direct", f"{registry_url}{endpoint}", {}),
                                         ("gateway", f"{gateway_url}/api/v1/registry{endpoint}", auth)):
                 if args.warmup > 0:
                     load(label, url, headers, duration=max(args.warmup, 1.0), connections=args.connections)
-                results[label] = load(label, url, headers, duration=args.duration, connections=args.connections)
+                results[label] = measure(load, label, url, headers, servers, duration=args.duration,
+                                         connections=args.connections)
             print_table(endpoint, results["direct"], results["gateway"], connections=args.connections,
                         duration=args.duration)
     except Exception:

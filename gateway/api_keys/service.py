@@ -41,7 +41,8 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
     bad = [role for role in cleaned if not ROLE.match(role)]
     if bad:
         raise Problem(422, "validation", "Invalid request", "Roles are lower-case words.",
-                      errors=[FieldError(pointer="/roles", rule="role_name", detail=f"not a role name: {', '.join(bad)}")])
+                      errors=[FieldError(pointer="/roles", rule="role_name",
+                                         detail=f"not a role name: {', '.join(bad)}")])
     return cleaned
 
 

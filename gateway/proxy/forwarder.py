@@ -195,13 +195,12 @@ class Forwarder:
         self._latency[service].observe(time.perf_counter() - started)
 
         try:
-            await send({"type": _RESPONSE_START, "status": response.status_code,
-                        "headers": returned_response_headers(response.headers.raw)})
+            returned, length = returned_response_headers(response.headers.raw)
+            await send({"type": _RESPONSE_START, "status": response.status_code, "headers": returned})
             # Each chunk goes out as it comes (a trickling stream must not wait for the next
             # one). With a Content-Length the last chunk is known and marked as such, which
             # saves the empty closing message on most API answers.
-            length = response.headers.get("content-length")
-            expected = int(length) if length is not None and length.isdigit() else -1
+            expected = -1 if length is None else length
             sent, finished = 0, False
             async for chunk in response.stream:  # type: ignore[union-attr]  (the transport's raw byte stream)
                 sent += len(chunk)

@@ -133,10 +133,12 @@ def sort_request_headers(raw: RawHeaders) -> InboundRequest:
     return inbound
 
 
-def returned_response_headers(raw: RawHeaders | tuple[tuple[bytes, bytes], ...]) -> RawHeaders:
-    """The upstream response's headers the caller gets (names lower-cased, as ASGI wants)."""
+def returned_response_headers(raw: RawHeaders | tuple[tuple[bytes, bytes], ...]) -> tuple[RawHeaders, int | None]:
+    """The upstream response's headers the caller gets (names lower-cased, as ASGI wants),
+    and the body's length when the service declared one."""
     returned: RawHeaders = []
     named_by_connection: set[bytes] | None = None
+    content_length: int | None = None
     drops = _response_drops
     for name, value in raw:
         lower = name.lower()
@@ -145,12 +147,17 @@ def returned_response_headers(raw: RawHeaders | tuple[tuple[bytes, bytes], ...])
             drop = _is_hop_by_hop(lower) or lower in NOT_RETURNED
             if len(drops) < _MAX_REMEMBERED:
                 drops[lower] = drop
-        if lower == b"connection":
-            tokens = connection_tokens(value) - {b"keep-alive", b"close"}
-            if tokens:
-                named_by_connection = tokens if named_by_connection is None else named_by_connection | tokens
-        if not drop:
-            returned.append((lower, value))
+        if drop:
+            if lower == b"connection":
+                tokens = connection_tokens(value) - {b"keep-alive", b"close"}
+                if tokens:
+                    named_by_connection = tokens if named_by_connection is None else named_by_connection | tokens
+            continue
+        if lower == b"content-length" and value.isdigit():
+            content_length = int(value)
+        returned.append((lower, value))
     if named_by_connection:
         returned = [(n, v) for n, v in returned if n not in named_by_connection]
-    return returned
+        if b"content-length" in named_by_connection:
+            content_length = None
+    return returned, content_length

@@ -19,6 +19,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from nats.aio.msg import Msg
@@ -26,7 +27,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NotFoundError
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy import Column, Text, UniqueConstraint, select
+from sqlalchemy import Column, Text, UniqueConstraint, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
@@ -216,7 +217,7 @@ class ConsumerLoop:
                     select(InboxRecord.event_id).where(InboxRecord.consumer == durable,
                                                        InboxRecord.event_id.in_([e.id for e in events]))  # type: ignore[attr-defined]
                 )).scalars())
-                applied = 0
+                inbox: list[dict[str, Any]] = []
                 for event in events:
                     if event.id in seen:
                         continue
@@ -226,9 +227,12 @@ class ConsumerLoop:
                         await self.subscription.handler(session, event)
                     finally:
                         correlation_id.reset(token)
-                    session.add(InboxRecord(consumer=durable, event_id=event.id, event_type=event.type))
-                    applied += 1
+                    inbox.append({"consumer": durable, "event_id": event.id, "event_type": event.type,
+                                  "applied_at": utcnow()})
+                if inbox:  # one statement for the whole batch
+                    await session.execute(insert(InboxRecord), inbox)
                 await session.commit()
+                applied = len(inbox)
         except Exception:
             for message in messages:
                 await self.handle(message)

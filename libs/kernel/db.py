@@ -8,7 +8,7 @@ handler is the unit of work and commits once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -106,3 +106,23 @@ def table_base(service: str) -> type[SQLModel]:
     """
     return type(f"{service.title()}Table", (SQLModel,), {"__doc__": f"Tables of the {service} service."},
                 registry=registry())
+
+
+async def upsert(session: AsyncSession, table: type[SQLModel], values: dict[str, Any], *, key: Sequence[str]) -> None:
+    """Insert a row or update the existing one with the same ``key``, in one statement.
+
+    Projections apply events with it: no read before the write, and the same result
+    whether the row existed or not.
+    """
+    if session.bind is None:
+        raise RuntimeError("session is not bound to an engine")
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - the platform runs on these two
+        raise NotImplementedError(dialect)
+    statement = dialect_insert(table).values(**values)  # type: ignore[arg-type]
+    updates = {name: statement.excluded[name] for name in values if name not in key}
+    await session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates))

@@ -39,7 +39,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=256, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     relay_publish_timeout_seconds: float = Field(default=5.0, gt=0)
-    consumer_batch_size: int = Field(default=64, ge=1, le=1_000)
+    consumer_batch_size: int = Field(default=128, ge=1, le=1_000)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)

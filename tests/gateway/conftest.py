@@ -6,164 +6,18 @@ the upstream is a real HTTP server, so forwarding crosses a real socket.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import socket
-import threading
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from gateway.api_keys.models import ApiKey
-from gateway.api_keys.service import issue_api_key
-from gateway.app import GatewayState, create_app
+from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from kernel.identity import generate_keypair
-
-SERVICES = ("registry", "bargaining", "disputes", "notifications")
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def big_chunk(index: int, size: int) -> bytes:
-    """The echo service's /big body is made of these, so a test can recompute its hash."""
-    return bytes([index % 251]) * size
-
-
-def big_body_sha256(total: int, chunk: int) -> str:
-    digest = hashlib.sha256()
-    sent, index = 0, 0
-    while sent < total:
-        n = min(chunk, total - sent)
-        digest.update(big_chunk(index, n))
-        sent, index = sent + n, index + 1
-    return digest.hexdigest()
-
-
-class TrickleGate:
-    """Lets a test hold the echo service's /trickle response between its two chunks."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-
-
-def echo_app(gate: TrickleGate) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/readyz")
-    async def readyz() -> dict[str, Any]:
-        return {"status": "ready", "service": "echo", "checks": {"database": "ok", "nats": "ok"}}
-
-    @app.get("/not-ready/readyz")
-    async def not_ready() -> JSONResponse:
-        return JSONResponse({"status": "not ready", "service": "echo", "checks": {"nats": "disconnected"}},
-                            status_code=503)
-
-    @app.get("/hanging/readyz")
-    async def hanging() -> dict[str, str]:
-        await asyncio.sleep(5)
-        return {"status": "ready"}
-
-    @app.get("/hostile/readyz")
-    async def hostile() -> dict[str, Any]:
-        return {"status": "<b>ready</b>", "checks": {"<script>alert(1)</script>": "ok"}}
-
-    @app.get("/big")
-    async def big(size: int, chunk: int = 65_536) -> StreamingResponse:
-        async def body() -> AsyncIterator[bytes]:
-            sent, index = 0, 0
-            while sent < size:
-                n = min(chunk, size - sent)
-                yield big_chunk(index, n)
-                sent, index = sent + n, index + 1
-
-        return StreamingResponse(body(), media_type="application/octet-stream")
-
-    @app.get("/trickle")
-    async def trickle() -> StreamingResponse:
-        gate.release.clear()
-
-        async def body() -> AsyncIterator[bytes]:
-            yield b"first chunk;"
-            deadline = time.monotonic() + 10
-            while not gate.release.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            yield b"second chunk"
-
-        return StreamingResponse(body(), media_type="text/plain")
-
-    @app.get("/slow")
-    async def slow(seconds: float) -> dict[str, float]:
-        await asyncio.sleep(seconds)
-        return {"slept": seconds}
-
-    @app.get("/private-headers")
-    async def private_headers() -> Response:
-        return Response(b"ok", media_type="text/plain", headers={
-            "Connection": "x-upstream-private", "X-Upstream-Private": "secret", "Keep-Alive": "timeout=5",
-            "Proxy-Authenticate": "Basic", "X-Visible": "yes", "Set-Cookie": "upstream-session=abc; Path=/",
-        })
-
-    @app.api_route("/{path:path}", methods=ALL_METHODS)
-    async def echo(request: Request, path: str) -> Response:
-        body = await request.body()
-        return JSONResponse({
-            "method": request.method,
-            "path": request.url.path,
-            "raw_path": request.scope["raw_path"].decode("latin-1"),
-            "query": request.scope["query_string"].decode("latin-1"),
-            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.scope["headers"]],
-            "body_length": len(body),
-            "body_sha256": hashlib.sha256(body).hexdigest(),
-            "body_text": body[:2000].decode("utf-8", errors="replace"),
-        }, headers={"X-Echo": "1"})
-
-    return app
-
-
-@dataclass
-class RunningServer:
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
-def serve_in_thread(app: Any, *, deadline_seconds: float = 15.0) -> RunningServer:
-    """uvicorn on a free loopback port in a background thread; returns once it accepts connections."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                            lifespan="auto", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + deadline_seconds
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the test server exited during start-up")
-        if time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("the test server did not start in time")
-        time.sleep(0.01)
-    return RunningServer(f"http://127.0.0.1:{port}", server, thread)
+from tests.gateway.support import SERVICES, Gateway, GatewayFactory, TrickleGate, echo_app, free_port, serve_in_thread
 
 
 @pytest.fixture(scope="session")
@@ -187,24 +41,6 @@ def keypair() -> tuple[str, str]:
 def down_url() -> str:
     """A loopback address nothing listens on."""
     return f"http://127.0.0.1:{free_port()}"
-
-
-@dataclass
-class Gateway:
-    client: httpx.AsyncClient
-    state: GatewayState
-    settings: GatewaySettings
-    public_pem: str
-
-    async def issue_key(self, *, roles: tuple[str, ...] = ("reader",),
-                        organisation_id: uuid.UUID | None = None, name: str = "test system") -> tuple[ApiKey, str]:
-        async with self.state.sessionmaker() as session:
-            api_key, key = await issue_api_key(session, name=name, roles=roles, organisation_id=organisation_id)
-            await session.commit()
-        return api_key, key
-
-
-GatewayFactory = Callable[..., Awaitable[Gateway]]
 
 
 @pytest.fixture
@@ -248,11 +84,3 @@ async def make_gateway(gateway_settings: Callable[..., GatewaySettings],
 @pytest.fixture
 async def gateway(make_gateway: GatewayFactory) -> Gateway:
     return await make_gateway()
-
-
-def received_headers(echo: dict[str, Any]) -> dict[str, list[str]]:
-    """The headers the upstream received, by lower-case name."""
-    headers: dict[str, list[str]] = {}
-    for name, value in echo["headers"]:
-        headers.setdefault(name.lower(), []).append(value)
-    return headers

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from gateway.api_keys.models import ApiKey
 from gateway.api_keys.service import hash_key, revoke_api_key
 from kernel.identity import IDENTITY_HEADER, IdentityVerifier, InvalidIdentity, generate_keypair
-from tests.gateway.conftest import Gateway, GatewayFactory, received_headers
-from tests.gateway.test_forwarding import assert_problem
+from tests.gateway.support import Gateway, GatewayFactory, assert_problem, received_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 

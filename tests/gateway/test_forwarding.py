@@ -10,17 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.proxy.headers import is_identity_like
-from kernel.problems import PROBLEM_JSON
-from tests.gateway.conftest import Gateway, GatewayFactory, big_body_sha256, received_headers
-
-
-def assert_problem(response, status: int, slug: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"].endswith("/" + slug)
-    return body
+from tests.gateway.support import Gateway, GatewayFactory, assert_problem, big_body_sha256, received_headers
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE", "OPTIONS"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.gateway.conftest import SERVICES, Gateway, GatewayFactory
+from tests.gateway.support import SERVICES, Gateway, GatewayFactory
 
 
 async def test_healthz(gateway: Gateway) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import RunningServer, TrickleGate, serve_in_thread
+from tests.gateway.support import RunningServer, TrickleGate, serve_in_thread
 
 
 @pytest.fixture
@@ -23,17 +23,17 @@ def served_gateway(gateway_settings: Callable[..., GatewaySettings]) -> Iterator
 async def test_response_is_streamed_not_buffered(served_gateway: RunningServer, trickle_gate: TrickleGate) -> None:
     # The service sends a first chunk and then waits for the test to release the second.
     # A gateway that buffered the whole response would deliver nothing until released.
-    async with httpx.AsyncClient(timeout=10) as client:
-        async with client.stream("GET", f"{served_gateway.url}/api/v1/registry/trickle") as response:
-            assert response.status_code == 200
-            chunks = response.aiter_raw()
-            received = b""
-            while len(received) < len(b"first chunk;"):
-                received += await asyncio.wait_for(anext(chunks), timeout=5)
-            assert received == b"first chunk;"
-            trickle_gate.release.set()
-            async for chunk in chunks:
-                received += chunk
+    async with (httpx.AsyncClient(timeout=10) as client,
+                client.stream("GET", f"{served_gateway.url}/api/v1/registry/trickle") as response):
+        assert response.status_code == 200
+        chunks = response.aiter_raw()
+        received = b""
+        while len(received) < len(b"first chunk;"):
+            received += await asyncio.wait_for(anext(chunks), timeout=5)
+        assert received == b"first chunk;"
+        trickle_gate.release.set()
+        async for chunk in chunks:
+            received += chunk
 
     assert received == b"first chunk;second chunk"
 

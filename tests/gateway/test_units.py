@@ -74,7 +74,7 @@ def test_ordinary_headers_are_forwarded(name: str) -> None:
 
 
 def test_response_headers_lose_hop_by_hop_and_the_ones_connection_names() -> None:
-    returned = returned_response_headers([
+    returned, length = returned_response_headers([
         (b"Content-Type", b"application/json"), (b"Connection", b"X-Private, keep-alive"), (b"X-Private", b"1"),
         (b"Keep-Alive", b"timeout=5"), (b"Transfer-Encoding", b"chunked"), (b"Date", b"today"),
         (b"Server", b"uvicorn"), (b"X-Request-ID", b"abc"), (b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2"),
@@ -83,6 +83,14 @@ def test_response_headers_lose_hop_by_hop_and_the_ones_connection_names() -> Non
 
     assert returned == [(b"content-type", b"application/json"), (b"set-cookie", b"a=1"), (b"set-cookie", b"b=2"),
                         (b"etag", b'"v3"')]
+    assert length is None
+
+
+def test_response_length_is_read_while_filtering() -> None:
+    returned, length = returned_response_headers([(b"Content-Length", b"42"), (b"Content-Type", b"text/plain")])
+
+    assert length == 42
+    assert returned == [(b"content-length", b"42"), (b"content-type", b"text/plain")]
 
 
 def _scope(raw_path: bytes, root_path: str = "") -> dict:

@@ -8,23 +8,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import OrganisationRegistered
-from kernel.db import utcnow
+from kernel.db import upsert, utcnow
 from kernel.problems import Problem
 from services.bargaining.parties.models import Party
 from services.bargaining.parties.rules import may_bargain
 
 
-async def apply_organisation_registered(session: AsyncSession, event: OrganisationRegistered) -> Party:
-    party = await session.get(Party, event.organisation_id) or Party(id=event.organisation_id, kind=event.kind,
-                                                                     name_kk=event.name_kk, name_ru=event.name_ru,
-                                                                     registry_status=event.status)
-    party.kind = event.kind
-    party.name_kk, party.name_ru, party.name_en = event.name_kk, event.name_ru, event.name_en
-    party.bin, party.region_code = event.bin, event.region_code
-    party.registry_status = event.status
-    party.updated_at = utcnow()
-    session.add(party)
-    return party
+async def apply_organisation_registered(session: AsyncSession, event: OrganisationRegistered) -> None:
+    await upsert(session, Party, {
+        "id": event.organisation_id, "kind": event.kind.value, "name_kk": event.name_kk, "name_ru": event.name_ru,
+        "name_en": event.name_en, "bin": event.bin, "region_code": event.region_code,
+        "registry_status": event.status, "updated_at": utcnow(),
+    }, key=["id"])
 
 
 async def eligible_party(session: AsyncSession, organisation_id: uuid.UUID) -> Party:

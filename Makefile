@@ -1,0 +1,66 @@
+# The platform's everyday commands. A fresh machine needs only python3 (3.11+), pip and venv:
+#   make run    start the whole platform (nats-server, four services, gateway, demo data)
+#   make test   run the test suite
+# Both create .venv and install the project into it first, and again whenever
+# pyproject.toml changes.
+
+PYTHON      ?= python3
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+# Touched after a successful install; older than pyproject.toml means "install again".
+INSTALLED   := $(VENV)/.installed
+ARGS        ?=
+PYTEST_ARGS ?=
+# apt-get needs root; use sudo when we are not root.
+SUDO        ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv .venv run test bench schemas browser-deps clean distclean
+
+help:
+	@echo "make run           start the platform on this machine; Ctrl-C stops it"
+	@echo "                   (options: make run ARGS='--port 9000 --no-demo'; see ARGS='--help')"
+	@echo "make test          run the tests (options: make test PYTEST_ARGS='-k registry -x')"
+	@echo "make bench         run the benchmarks"
+	@echo "make schemas       export the event JSON Schemas and AsyncAPI documents"
+	@echo "make browser-deps  install Debian's chromium for the browser tests (needs root or sudo)"
+	@echo "make clean         remove caches and build leftovers (keeps .venv and the data folder)"
+	@echo "make distclean     clean, and remove .venv too"
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." \
+	       "Run e.g. 'make PYTHON=python3.12 ...'." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e ".[dev]"
+	@touch $@
+
+venv .venv: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/python -m deploy.embedded run $(ARGS)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench $(ARGS)
+
+schemas: $(INSTALLED)
+	$(BIN)/python -m contracts.export $(ARGS)
+
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "chromium is already installed: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
+	fi
+
+# The data folder (.data/) is left alone on purpose: delete it with
+#   .venv/bin/python -m deploy.embedded reset --yes
+clean:
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+	rm -rf .pytest_cache .hypothesis build dist *.egg-info
+
+distclean: clean
+	rm -rf $(VENV)
