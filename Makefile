@@ -22,7 +22,7 @@ help:
 	@echo "                   (options: make run ARGS='--port 9000 --no-demo'; see ARGS='--help')"
 	@echo "make test          run the tests (options: make test PYTEST_ARGS='-k registry -x')"
 	@echo "make bench         run the benchmarks"
-	@echo "make schemas       export the event JSON Schemas and AsyncAPI documents"
+	@echo "make schemas       publish the event JSON Schemas (refuses a breaking change)"
 	@echo "make browser-deps  install Debian's chromium for the browser tests (needs root or sudo)"
 	@echo "make clean         remove caches and build leftovers (keeps .venv and the data folder)"
 	@echo "make distclean     clean, and remove .venv too"

@@ -1,1 +1,1 @@
-"""How the platform runs: the embedded one-command mode (``python -m deploy.embedded``), containers, Kubernetes."""
+"""How the platform runs. ``deploy.embedded``: everything on one machine with one command."""

@@ -117,11 +117,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         telemetry=None if settings.opentelemetry_enabled else {"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
+    # The last added is the outermost: the request middleware (request id, body limit,
+    # metrics) wraps the forwarder, which answers /api/v1/<service>/... itself and hands
+    # everything else to the routes below.
+    app.add_middleware(Forwarder, service_urls=settings.service_urls,
+                       buffer_request_body_bytes=settings.buffer_request_body_bytes)
     app.add_middleware(RequestContextMiddleware, service="gateway", max_body_bytes=settings.max_request_body_bytes)
-    # Forwarding first: it is nearly all the traffic, and routes are matched in order.
-    forwarder = Forwarder(settings.service_urls, buffer_request_body_bytes=settings.buffer_request_body_bytes)
-    app.add_route(API_PREFIX + "/{service}/{path:path}", forwarder, include_in_schema=False)
-    app.add_route(API_PREFIX + "/{service}", forwarder, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(portal.router)
     app.mount("/portal/static", StaticFiles(directory=portal.STATIC_DIR), name="portal-static")

@@ -212,7 +212,8 @@ def prepare_data_dir(config: Config) -> None:
     for folder in (config.data_dir, config.logs_dir):
         folder.mkdir(parents=True, exist_ok=True)
     config.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (config.data_dir / DATA_MARKER).write_text("Data folder of `python -m deploy.embedded`; safe to delete with `reset`.\n")
+    (config.data_dir / DATA_MARKER).write_text(
+        "Data folder of `python -m deploy.embedded`; safe to delete with `reset`.\n")
 
 
 def write_private_file(path: Path, text: str) -> None:
@@ -242,7 +243,8 @@ def load_or_create_identity_keys(keys_dir: Path) -> tuple[str, str]:
     try:
         key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     except ValueError as exc:
-        raise RunnerError(f"{private_path} is not a valid PEM private key ({exc}); delete it to generate a new one") from exc
+        raise RunnerError(f"{private_path} is not a valid PEM private key ({exc}); "
+                          "delete it to generate a new one") from exc
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
@@ -334,7 +336,8 @@ def check_external_nats(url: str) -> None:
         try:
             await connection.jetstream().account_info()
         except Exception as exc:
-            raise RunnerError(f"NATS at {url} answers but JetStream is not available ({exc!r}); start it with -js") from exc
+            raise RunnerError(f"NATS at {url} answers but JetStream is not available ({exc!r}); "
+                              "start it with -js") from exc
         finally:
             await connection.close()
 
@@ -712,8 +715,11 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
             gateway_url=config.gateway_url, credentials_file=config.credentials_file,
             cli_argv=[sys.executable, *GATEWAY_CLI], cli_env=gw_env, cwd=REPO_ROOT, out=out,
         )
-    except DemoError as exc:
-        raise RunnerError(f"loading demo data failed: {exc}\n(see {config.logs_dir}; or start with --no-demo)") from exc
+    except (DemoError, httpx.HTTPError) as exc:
+        # A demo failure is often only the symptom of a process that died meanwhile: say so first.
+        dead = "".join(f"{_dead_message(child, 'while loading demo data')}\n" for child in supervisor.dead())
+        raise RunnerError(f"{dead}loading demo data failed: {exc}\n"
+                          f"(see {config.logs_dir}; or start with --no-demo)") from exc
     checkpoint()
     return credentials
 
@@ -880,7 +886,7 @@ data folder (--data-dir, default .data/ in the repository):
   keys/                the gateway's Ed25519 identity key pair (generated once, private key 0600)
   logs/<name>.log      one log per process; --verbose also streams them here
   demo-credentials.json  the demo API keys (0600)
-  pids.json            the processes of the current run
+  pids.json            the processes of the current (or last) run
   Everything survives a restart; `reset --yes` starts afresh.
 
 PostgreSQL instead of SQLite:
@@ -921,11 +927,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", nargs="?", choices=("run", "reset"), default="run", help="run (default) or reset")
-    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help=f"data folder (default: {default_data_dir()})")
+    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                        help=f"data folder (default: {default_data_dir()})")
 
     ports = parser.add_argument_group("ports")
-    ports.add_argument("--host", default=DEFAULT_HOST, metavar="ADDRESS", help="address the gateway listens on (default: %(default)s)")
-    ports.add_argument("--port", type=_port, default=DEFAULT_PORT, metavar="PORT", help="gateway and portal port (default: %(default)s)")
+    ports.add_argument("--host", default=DEFAULT_HOST, metavar="ADDRESS",
+                       help="address the gateway listens on (default: %(default)s)")
+    ports.add_argument("--port", type=_port, default=DEFAULT_PORT, metavar="PORT",
+                       help="gateway and portal port (default: %(default)s)")
     ports.add_argument("--service-base-port", type=_port, default=DEFAULT_SERVICE_BASE_PORT, metavar="PORT",
                        help="first of the four service ports (default: %(default)s)")
     ports.add_argument("--nats-port", type=_port, default=DEFAULT_NATS_PORT, metavar="PORT",
@@ -940,7 +949,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="use this NATS (JetStream enabled) instead of starting nats-server")
 
     behaviour = parser.add_argument_group("behaviour")
-    behaviour.add_argument("--no-demo", dest="demo", action="store_false", help="do not load demo keys and organisations")
+    behaviour.add_argument("--no-demo", dest="demo", action="store_false",
+                           help="do not load demo keys and organisations")
     behaviour.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="SECONDS",
                            help="seconds to wait for everything to be ready (default: %(default)s)")
     behaviour.add_argument("-v", "--verbose", action="store_true", help="stream every process's log to the terminal")

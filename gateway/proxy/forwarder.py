@@ -1,9 +1,9 @@
-"""Forwarding ``/api/v1/{service}/{path}`` to the service, as a plain ASGI endpoint.
+"""Forwarding ``/api/v1/{service}/{path}`` to the service, in plain ASGI.
 
-Plain ASGI rather than a FastAPI route: no body parsing, no dependency resolution and
-no response wrapper stand between the two sockets, so bodies stream both ways and the
-per-request cost stays small (ARCHITECTURE.md §7 sets the bar at 0.4x a direct call).
-Errors are raised as `Problem`s; the app's handlers answer them as problem+json.
+No body parsing, no dependency resolution and no response wrapper stand between the
+two sockets, so bodies stream both ways and the per-request cost stays small
+(ARCHITECTURE.md §7 sets the bar at 0.4x a direct call). Errors before the response
+starts are answered as RFC 9457 problem+json.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from urllib.parse import quote, unquote
 import httpx
 import structlog
 from prometheus_client import Counter, Histogram
-from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope, Send
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.proxy.headers import returned_response_headers, sort_request_headers
 from gateway.proxy.upstream import is_timeout
 from kernel.identity import IDENTITY_HEADER
 from kernel.observability import BodyTooLarge, correlation_id, new_correlation_id
-from kernel.problems import Problem
+from kernel.problems import Problem, problem_response
 
 if TYPE_CHECKING:
     from gateway.app import GatewayState
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/v1"
+_SERVICE_PATHS = API_PREFIX + "/"
 
 UPSTREAM_LATENCY = Histogram(
     "ntc_gateway_upstream_seconds", "From forwarding a request to the service's response headers", ["service"],
@@ -69,6 +70,17 @@ class GatewayTimeout(Problem):
     def __init__(self, service: str) -> None:
         super().__init__(504, "gateway-timeout", "Gateway timeout",
                          f"The {service} service did not answer in time.", service=service)
+
+
+def _service_of(scope: Scope) -> str | None:
+    """The service a request is for, when its path is under /api/v1/<service>."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path") or ""
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path):]
+    if not path.startswith(_SERVICE_PATHS):
+        return None
+    return path[len(_SERVICE_PATHS):].partition("/")[0] or None
 
 
 def upstream_path(scope: Scope) -> str:
@@ -126,7 +138,17 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 class Forwarder:
-    def __init__(self, service_urls: dict[str, str], *, buffer_request_body_bytes: int) -> None:
+    """ASGI middleware: a request under ``/api/v1/<service>/`` is forwarded; any other goes on to the app.
+
+    It sits inside the request middleware (request id, body limit, metrics) and in front
+    of the router: forwarding is nearly all of the gateway's traffic, and the layers a
+    routed endpoint passes through (exception middleware, route matching, a Request
+    object) were a measurable share of its cost. Problems raised before the response
+    starts are answered as problem+json here, as the app's handlers would.
+    """
+
+    def __init__(self, app: ASGIApp, *, service_urls: dict[str, str], buffer_request_body_bytes: int) -> None:
+        self.app = app
         self._service_urls = dict(service_urls)
         self._buffer_limit = buffer_request_body_bytes
         self._latency = {name: UPSTREAM_LATENCY.labels(name) for name in service_urls}
@@ -143,8 +165,21 @@ class Forwarder:
         return parsed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        service = _service_of(scope) if scope["type"] == "http" else None
+        if service is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await self._open(scope, receive, service)
+        except Problem as problem:
+            await problem_response(problem, Request(scope))(scope, receive, send)
+            return
+        if response is not None:
+            await self._relay(response, send, service)
+
+    async def _open(self, scope: Scope, receive: Receive, service: str) -> httpx.Response | None:
+        """Authenticate, send the request on, and return the service's response (headers read, body not)."""
         state: GatewayState = scope["app"].state.gateway
-        service: str = scope["path_params"]["service"]
         base_url = self._service_urls.get(service)
         if base_url is None:
             raise UnknownService(service, list(self._service_urls))
@@ -170,19 +205,24 @@ class Forwarder:
             headers.append((_IDENTITY_HEADER, state.identity_tokens.token_for(identity).encode()))
 
         streamed: _StreamedBody | None = None
-        content: bytes | _StreamedBody | None = None
+        body = b""
         if inbound.has_body:
             if inbound.content_length is not None and inbound.content_length <= self._buffer_limit:
                 try:
-                    content = await _read_body(receive)
+                    body = await _read_body(receive)
                 except ClientDisconnect:
-                    return  # the caller went away; nobody to answer
+                    return None  # the caller went away; nobody to answer
             else:
-                content = streamed = _StreamedBody(receive)
+                streamed = _StreamedBody(receive)
 
         upstream = state.upstream
-        request = httpx.Request(scope["method"], self._parsed(url), headers=headers, content=content,
+        # stream=, not content=: the headers are already exactly what goes upstream
+        # (Content-Length as the caller framed it, Host from the URL), so httpx must add none.
+        request = httpx.Request(scope["method"], self._parsed(url), headers=headers,
+                                stream=streamed if streamed is not None else httpx.ByteStream(body),  # type: ignore[arg-type]
                                 extensions={"timeout": upstream.timeout})
+        if streamed is None:
+            request.read()  # a body in hand is sent as bytes, in one write
         started = time.perf_counter()
         try:
             response = await upstream.transport.handle_async_request(request)
@@ -190,10 +230,13 @@ class Forwarder:
             if streamed is not None and streamed.too_large is not None:
                 raise PayloadTooLarge(streamed.too_large) from None
             if streamed is not None and streamed.disconnected:
-                return  # the caller went away; nobody to answer
+                return None  # the caller went away; nobody to answer
             raise self._failure(service, exc) from None
         self._latency[service].observe(time.perf_counter() - started)
+        return response
 
+    async def _relay(self, response: httpx.Response, send: Send, service: str) -> None:
+        """Pass the service's response on, streaming its body."""
         try:
             returned, length = returned_response_headers(response.headers.raw)
             await send({"type": _RESPONSE_START, "status": response.status_code, "headers": returned})

@@ -73,7 +73,8 @@ async def make_gateway(gateway_settings: Callable[..., GatewaySettings],
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000)),
                                    base_url="http://gateway.test", timeout=30)
         opened.append((manager, client))
-        return Gateway(client=client, state=app.state.gateway, settings=settings, public_pem=keypair[1])
+        return Gateway(client=client, state=app.state.gateway, settings=settings, public_pem=keypair[1],
+                       asgi_app=manager.app)
 
     yield make
     for manager, client in reversed(opened):

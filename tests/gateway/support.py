@@ -165,6 +165,7 @@ class Gateway:
     state: GatewayState
     settings: GatewaySettings
     public_pem: str
+    asgi_app: Any  # the app as the test client reaches it (lifespan state attached)
 
     async def issue_key(self, *, roles: tuple[str, ...] = ("reader",),
                         organisation_id: uuid.UUID | None = None, name: str = "test system") -> tuple[ApiKey, str]:

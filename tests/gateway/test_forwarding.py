@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from gateway.proxy.headers import is_identity_like
@@ -235,3 +236,17 @@ async def test_oversized_chunked_body_is_a_413_problem(make_gateway: GatewayFact
     response = await gateway.client.post("/api/v1/registry/organisations", content=_chunks(b"x" * 300_000, 20_000))
 
     assert_problem(response, 413, "payload-too-large")
+
+
+async def test_an_unexpected_failure_is_a_500_problem(gateway: Gateway) -> None:
+    async def broken(credentials: object) -> None:
+        raise RuntimeError("the key store fell over")
+
+    gateway.state.authentication.identify = broken  # type: ignore[method-assign]
+    transport = httpx.ASGITransport(app=gateway.asgi_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        response = await client.get("/api/v1/registry/x")
+
+    body = assert_problem(response, 500, "internal")
+    assert "fell over" not in response.text
+    assert body["detail"] == "The error was logged."

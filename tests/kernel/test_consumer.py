@@ -247,3 +247,29 @@ async def test_consumer_declaration_is_idempotent(harness):
     stream = await bus.jetstream().stream_info("SAMPLE_EVENTS")
     assert stream.config.duplicate_window == 60
     assert stream.config.subjects == ["kz.ntc.sample.>"]
+
+
+async def test_the_correlation_id_of_the_request_is_bound_while_the_consumer_applies_the_event(harness):
+    from kernel.observability import correlation_id
+
+    bus, sessionmaker = harness
+    seen: dict[str, str | None] = {}
+
+    async def remember(session: AsyncSession, event: CloudEvent) -> None:
+        seen[event.id] = correlation_id.get()
+
+    token = correlation_id.set("request-7")
+    try:
+        event = envelope(ThingHappened(audience=[uuid.uuid4()], label="traced"), source="/sample",
+                         correlation_id=correlation_id.get())
+    finally:
+        correlation_id.reset(token)
+    await bus.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": event.id})
+    loop = make_loop(bus, sessionmaker, remember)
+    async with started(loop):
+        await eventually(lambda: _has(seen, event.id), what="event applied")
+    assert seen[event.id] == "request-7"
+
+
+async def _has(mapping: dict, key: str) -> bool:
+    return key in mapping
