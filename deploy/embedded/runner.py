@@ -378,12 +378,17 @@ def child_base_env(config: Config) -> dict[str, str]:
 
 
 def uvicorn_argv(component: Component, host: str, port: int) -> list[str]:
-    return [
+    argv = [
         sys.executable, "-m", "uvicorn", component.factory, "--factory",
         "--host", host, "--port", str(port), "--no-access-log",
         # Below our own grace period, so an open stream (SSE) does not turn a clean stop into SIGKILL.
         "--timeout-graceful-shutdown", "5",
     ]
+    if component is not GATEWAY:
+        # Where the gateway serves the service: its docs page then loads its OpenAPI document
+        # through the gateway too, and requests straight to the service still route.
+        argv += ["--root-path", f"/api/v1/{component.name}"]
+    return argv
 
 
 def nats_server_argv(binary: Path, config: Config) -> list[str]:

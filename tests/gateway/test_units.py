@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 
 from gateway.api_keys import models  # noqa: F401  (registers the tables)
 from gateway.identity_tokens import IdentityTokens
-from gateway.proxy.forwarder import upstream_path
+from gateway.proxy.forwarder import _service_of, upstream_path
 from gateway.proxy.headers import is_identity_like, returned_response_headers, sort_request_headers
 from gateway.settings import DEFAULT_SERVICE_URLS, GatewaySettings
 from gateway.tables import MIGRATIONS_DIR, GatewayTable
@@ -107,6 +107,16 @@ def _scope(raw_path: bytes, root_path: str = "") -> dict:
 ])
 def test_upstream_path(raw: bytes, expected: str) -> None:
     assert upstream_path(_scope(raw)) == expected
+
+
+@pytest.mark.parametrize(("path", "service"), [
+    ("/api/v1/registry/organisations", "registry"), ("/api/v1/registry", "registry"), ("/api/v1/registry/", "registry"),
+    ("/api/v1/", None), ("/api/v1", None), ("/api/v2/registry/x", None), ("/healthz", None), ("/", None),
+    ("/docs", None), ("/api/v1registry/x", None),
+])
+def test_which_requests_are_forwarded(path: str, service: str | None) -> None:
+    assert _service_of({"path": path}) == service
+    assert _service_of({"path": "/ntc" + path, "root_path": "/ntc"}) == service
 
 
 def test_upstream_path_under_a_root_path() -> None:
