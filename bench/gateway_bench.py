@@ -69,6 +69,23 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_fraction(seconds: float = 1.0) -> float | None:
+    """How busy all CPUs are right now, from /proc/stat (None where there is no /proc)."""
+
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return sum(values) - idle, sum(values)
+
+    try:
+        busy_before, total_before = sample()
+        time.sleep(seconds)
+        busy_after, total_after = sample()
+    except (OSError, IndexError, ValueError):
+        return None
+    return (busy_after - busy_before) / max(total_after - total_before, 1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -136,8 +153,9 @@ def run_wrk(label: str, url: str, headers: dict[str, str], *, duration: float, c
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    # The "Latency Distribution" lines, e.g. "     50%    4.95ms" (not the "+/- Stdev" column)
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)\s*$", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)\s*$", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -320,9 +338,10 @@ def main() -> int:
             except KeyboardInterrupt:
                 return 0
 
-        if hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5:
-            print(f"warning: the machine is already busy (load average {os.getloadavg()[0]:.2f}); requests/s "
-                  "will be low and noisy — the CPU-per-request columns are the steadier figure", file=sys.stderr)
+        busy = machine_busy_fraction()
+        if busy is not None and busy > 0.15:
+            print(f"warning: {busy:.0%} of the CPU is busy before the bench starts; requests/s will be low and "
+                  "noisy — the CPU-per-request columns are the steadier figure", file=sys.stderr)
         servers = {"registry": registry.pid, "gateway": gateway.pid}
         for endpoint in ENDPOINTS:
             results = {}

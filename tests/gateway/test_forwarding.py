@@ -27,6 +27,14 @@ async def test_method_path_and_query_are_forwarded(gateway: Gateway, method: str
     assert response.headers["x-echo"] == "1"
 
 
+async def test_head_is_forwarded_without_a_body(gateway: Gateway) -> None:
+    response = await gateway.client.head("/api/v1/registry/organisations")
+
+    assert response.status_code == 200
+    assert response.headers["x-echo"] == "1"
+    assert response.content == b""
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
 async def test_body_is_forwarded(gateway: Gateway, method: str) -> None:
     payload = {"name_kk": "Кәсіподақ", "name_ru": "Профсоюз", "members": list(range(50))}
