@@ -18,7 +18,7 @@ class ApiKey(GatewayTable, table=True):
     name: str = Field(max_length=200)
     organisation_id: uuid.UUID | None = Field(default=None, index=True)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    prefix: str = Field(max_length=8, index=True)
+    prefix: str = Field(max_length=16, index=True)
     key_hash: str = Field(max_length=64)  # SHA-256 hex of the key; see service.hash_key
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

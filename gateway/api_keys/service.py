@@ -17,7 +17,7 @@ from kernel.db import utcnow
 from kernel.problems import Conflict, FieldError, NotFound, Problem
 
 KEY_PREFIX = "ntc_"
-SHOWN_PREFIX_LENGTH = 8
+SHOWN_PREFIX_LENGTH = 12  # "ntc_" and 8 random characters: enough to tell keys apart
 ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 

@@ -133,7 +133,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
-        slug = phrase.lower().replace(" ", "-")
+        slug, phrase = PREFERRED_NAMES.get(exc.status_code, (phrase.lower().replace(" ", "-"), phrase))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
         return problem_response(Problem(exc.status_code, slug, phrase, detail, headers=dict(exc.headers or {})), request)
 
@@ -142,6 +142,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(Problem(500, "internal", "Internal error", "The error was logged."), request)
 
+
+# Names used for a status however it arises (declared Content-Length or a body that grew too big).
+PREFERRED_NAMES: dict[int, tuple[str, str]] = {413: ("payload-too-large", "Payload too large")}
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemBody, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.api_keys.models import ApiKey
-from gateway.api_keys.service import hash_key, revoke_api_key
+from gateway.api_keys.service import SHOWN_PREFIX_LENGTH, hash_key, revoke_api_key
 from kernel.identity import IDENTITY_HEADER, IdentityVerifier, InvalidIdentity, generate_keypair
 from tests.gateway.support import Gateway, GatewayFactory, assert_problem, received_headers
 
@@ -199,12 +199,12 @@ async def test_cli_issues_a_key_shown_once_and_revokes_it(make_gateway: GatewayF
     gateway = await make_gateway(database_url=database_url, api_key_cache_seconds=0)
     async with gateway.state.sessionmaker() as session:
         stored = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
-    assert stored is not None and stored.prefix == key[:8] and stored.organisation_id == organisation_id
+    assert stored is not None and stored.prefix == key[:SHOWN_PREFIX_LENGTH] and stored.organisation_id == organisation_id
     assert key not in repr(stored.model_dump())  # only the hash is kept
     response = await gateway.client.get("/api/v1/registry/x", headers={"Authorization": f"Bearer {key}"})
     assert IdentityVerifier(gateway.public_pem).verify(identity_token(response)).organisation_id == str(organisation_id)
 
-    revoked = _cli("revoke-api-key", "--prefix", key[:8], database_url=database_url)
+    revoked = _cli("revoke-api-key", "--prefix", key[:SHOWN_PREFIX_LENGTH], database_url=database_url)
 
     assert revoked.returncode == 0, revoked.stderr
     assert revoked.stdout == ""

@@ -99,6 +99,7 @@ async def test_oversized_body_is_refused_by_declared_length_and_while_streaming(
                                           headers={**registry.headers(roles={"registrar"}),
                                                    "content-type": "application/json"})
     assert_problem(streamed, 413)
+    assert response.json()["type"] == streamed.json()["type"] == "https://ntc.kz/problems/payload-too-large"
     assert await written(registry) == (0, 0)
 
 

@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("organisation_id", sa.Uuid(), nullable=True),
         sa.Column("roles", sa.JSON(), nullable=False),
-        sa.Column("prefix", sa.String(8), nullable=False),
+        sa.Column("prefix", sa.String(16), nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("last_used_at", UTCDateTime(), nullable=True),
