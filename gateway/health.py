@@ -9,10 +9,9 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from gateway.proxy.upstream import is_timeout
-from kernel.migrations import is_at_head
+from kernel.migrations import database_checks
 from kernel.observability import REQUEST_ID_HEADER, correlation_id
 
 if TYPE_CHECKING:
@@ -52,16 +51,7 @@ async def service_readiness(state: GatewayState) -> dict[str, dict[str, Any]]:
 
 
 async def own_checks(state: GatewayState) -> dict[str, str]:
-    checks: dict[str, str] = {}
-    try:
-        async with state.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-        checks["migrations"] = "ok" if await is_at_head(state.engine, state.migrations_dir) else "behind"
-    except Exception as exc:  # readiness reports, it does not raise
-        checks["database"] = f"error: {exc.__class__.__name__}"
-        checks["migrations"] = "unknown"
-    return checks
+    return await database_checks(state.engine, state.migrations_dir)
 
 
 async def readiness(state: GatewayState) -> tuple[bool, dict[str, Any]]:

@@ -42,6 +42,8 @@ UPSTREAM_FAILURES = Counter(
 )
 
 _IDENTITY_HEADER = IDENTITY_HEADER.encode()
+# Served by each service for operators on the inside (Prometheus scrapes services directly), never forwarded.
+INTERNAL_PATHS = frozenset({"/metrics"})
 MAX_CACHED_URLS = 4_096
 _RESPONSE_START = "http.response.start"
 _RESPONSE_BODY = "http.response.body"
@@ -96,6 +98,8 @@ def upstream_path(scope: Scope) -> str:
     if ("." in rest or "%2e" in rest or "%2E" in rest) and any(
             unquote(segment) in {".", ".."} for segment in rest.split("/")):
         raise Problem(400, "dot-segment", "Bad path", "A path with '.' or '..' segments is not forwarded.")
+    if rest.rstrip("/") in INTERNAL_PATHS:
+        raise Problem(404, "not-found", "Not Found")
     return rest
 
 

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kernel.asyncapi import asyncapi_document, event_schema
@@ -31,7 +31,7 @@ from kernel.consumer import ConsumerLoop, DeadLetter, DeadLetterLoop, Subscripti
 from kernel.db import create_engine, create_sessionmaker, is_postgres
 from kernel.events import EventData, stream_name, stream_subjects
 from kernel.identity import Identity, IdentityVerifier, require_roles
-from kernel.migrations import is_at_head, upgrade
+from kernel.migrations import database_checks, upgrade
 from kernel.observability import RequestContextMiddleware, configure_logging
 from kernel.outbox import Relay
 from kernel.problems import PROBLEM_RESPONSES, NotFound, install_problem_handlers
@@ -235,15 +235,7 @@ def platform_router(definition: ServiceDefinition) -> APIRouter:
     @router.get("/readyz", summary="Readiness: database, migrations at head, NATS connected",
                 responses={503: {"description": "Not ready"}})
     async def readyz(state: StateDep) -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            async with state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-            checks["migrations"] = "ok" if await is_at_head(state.engine, definition.migrations_dir) else "behind"
-        except Exception as exc:  # readiness reports, it does not raise
-            checks["database"] = f"error: {exc.__class__.__name__}"
-            checks["migrations"] = "unknown"
+        checks = await database_checks(state.engine, definition.migrations_dir)
         checks["nats"] = "ok" if state.bus.is_connected else "disconnected"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ready else "not ready", "service": definition.name,

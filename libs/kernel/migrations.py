@@ -8,6 +8,7 @@ PostgreSQL under an advisory lock, so replicas starting together do not race), a
 
 from __future__ import annotations
 
+import functools
 import zlib
 from pathlib import Path
 
@@ -56,16 +57,28 @@ async def upgrade(engine: AsyncEngine, migrations_dir: Path) -> None:
         await connection.run_sync(_upgrade, config)
 
 
-async def is_at_head(engine: AsyncEngine, migrations_dir: Path) -> bool:
-    config = alembic_config(migrations_dir, engine.url.render_as_string(hide_password=False))
-    head = ScriptDirectory.from_config(config).get_current_head()
+@functools.cache
+def head_revision(migrations_dir: Path) -> str | None:
+    """The newest revision in a migrations folder (read once: it cannot change at run time)."""
+    return ScriptDirectory.from_config(alembic_config(migrations_dir, "sqlite://")).get_current_head()
 
+
+async def current_revision(engine: AsyncEngine) -> str | None:
     def _current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     async with engine.connect() as connection:
-        current = await connection.run_sync(_current)
-    return current == head
+        return await connection.run_sync(_current)
+
+
+async def database_checks(engine: AsyncEngine, migrations_dir: Path) -> dict[str, str]:
+    """The readiness checks of a database: it answers, and its schema is at head."""
+    try:
+        current = await current_revision(engine)  # a query: proves the database answers
+    except Exception as exc:  # readiness reports, it does not raise
+        return {"database": f"error: {exc.__class__.__name__}", "migrations": "unknown"}
+    head = head_revision(migrations_dir)
+    return {"database": "ok", "migrations": "ok" if current == head else f"at {current}, head is {head}"}
 
 
 # --- the kernel's own tables, created by each service's first migration -----------------

@@ -175,6 +175,13 @@ async def test_unknown_service_is_a_404_problem(gateway: Gateway) -> None:
     assert "registry" in body["detail"]
 
 
+async def test_service_metrics_are_not_served_through_the_gateway(gateway: Gateway) -> None:
+    for path in ("/api/v1/registry/metrics", "/api/v1/registry/metrics/"):
+        assert_problem(await gateway.client.get(path), 404, "not-found")
+    # Everything else under the service is still forwarded.
+    assert (await gateway.client.get("/api/v1/registry/metrics-report")).status_code == 200
+
+
 async def test_unreachable_service_is_a_502_problem(make_gateway: GatewayFactory, down_url: str) -> None:
     gateway = await make_gateway(service_urls={"registry": down_url})
 

@@ -17,7 +17,7 @@ from gateway.settings import DEFAULT_SERVICE_URLS, GatewaySettings
 from gateway.tables import MIGRATIONS_DIR, GatewayTable
 from kernel.db import create_engine
 from kernel.identity import Identity, IdentitySigner, IdentityVerifier, generate_keypair
-from kernel.migrations import is_at_head, upgrade
+from kernel.migrations import database_checks, upgrade
 from kernel.problems import Problem
 
 
@@ -197,7 +197,7 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
     try:
         await upgrade(engine, MIGRATIONS_DIR)
-        assert await is_at_head(engine, MIGRATIONS_DIR)
+        assert await database_checks(engine, MIGRATIONS_DIR) == {"database": "ok", "migrations": "ok"}
         async with engine.connect() as connection:
             differences = await connection.run_sync(
                 lambda sync: compare_metadata(MigrationContext.configure(sync), GatewayTable.metadata))
