@@ -30,7 +30,8 @@ POSTGRES_AVAILABLE = _postgres_reachable()
 def pytest_report_header(config: pytest.Config) -> str:
     if POSTGRES_AVAILABLE:
         return f"databases: SQLite and PostgreSQL ({POSTGRES_HOST}:{POSTGRES_PORT})"
-    return f"databases: SQLite only — PostgreSQL does not answer at {POSTGRES_HOST}:{POSTGRES_PORT}, its runs are skipped"
+    return (f"databases: SQLite only — PostgreSQL does not answer at {POSTGRES_HOST}:{POSTGRES_PORT}, "
+            "its runs are skipped")
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def _shape(schema: dict[str, Any], root: dict[str, Any]) -> Any:
         if key in _IGNORED or key in {"properties", "required", "enum"}:
             continue
         if key in {"anyOf", "oneOf", "allOf"}:
-            shape[key] = sorted((repr(_shape(v, root)) for v in value))
+            shape[key] = sorted(repr(_shape(v, root)) for v in value)
         elif key == "items" and isinstance(value, dict):
             shape[key] = _shape(value, root)
         else:

@@ -60,7 +60,8 @@ class ServiceDefinition:
 
         catalog = load_catalog()
         subjects = [s for sub in self.subscriptions for s in sub.subjects]
-        return [model for event_type, model in sorted(catalog.items()) if any(_matches(p, event_type) for p in subjects)]
+        return [model for event_type, model in sorted(catalog.items())
+                if any(_matches(p, event_type) for p in subjects)]
 
 
 def _matches(pattern: str, subject: str) -> bool:
@@ -124,7 +125,8 @@ def _lifespan(definition: ServiceDefinition):
         if definition.sends and settings.relay_enabled:
             relay = Relay(
                 sessionmaker, bus, service=definition.name, batch_size=settings.relay_batch_size,
-                poll_seconds=settings.relay_poll_seconds, publish_timeout_seconds=settings.relay_publish_timeout_seconds,
+                poll_seconds=settings.relay_poll_seconds,
+                publish_timeout_seconds=settings.relay_publish_timeout_seconds,
                 skip_locked=is_postgres(settings.database_url),
                 stream=StreamSpec(name=stream_name(definition.name), subjects=stream_subjects(definition.name),
                                   duplicate_window_seconds=settings.stream_duplicate_window_seconds,

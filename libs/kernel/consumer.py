@@ -263,7 +263,8 @@ class ConsumerLoop:
             return
         except Exception as exc:
             attempt = message.metadata.num_delivered if message.metadata else 1
-            delay = self.backoff_seconds[min(attempt - 1, len(self.backoff_seconds) - 1)] if self.backoff_seconds else 1.0
+            backoff = self.backoff_seconds or (1.0,)
+            delay = backoff[min(attempt - 1, len(backoff) - 1)]
             EVENTS_FAILED.labels(durable).inc()
             self.last_errors[_seq(message)] = repr(exc)[:2000]
             log.warning("event failed; will be redelivered", consumer=durable, attempt=attempt, retry_in=delay,

@@ -83,7 +83,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
-def create_sessionmaker(engine: AsyncEngine, *, on_commit: Callable[[], None] | None = None) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(
+    engine: AsyncEngine, *, on_commit: Callable[[], None] | None = None
+) -> async_sessionmaker[AsyncSession]:
     """Sessions for one service. ``on_commit`` is called after a commit that wrote outbox rows."""
     return async_sessionmaker(engine, expire_on_commit=False, info={"on_outbox_commit": on_commit})
 

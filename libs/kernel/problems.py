@@ -113,9 +113,12 @@ def validation_problem(errors: list[dict[str, Any]] | Any) -> Problem:
         rule = str(error.get("type", "invalid"))
         if rule == "json_invalid":
             malformed = True
-        field_errors.append(FieldError(pointer=_pointer(error.get("loc", ())), rule=rule, detail=str(error.get("msg", ""))))
+        field_errors.append(
+            FieldError(pointer=_pointer(error.get("loc", ())), rule=rule, detail=str(error.get("msg", "")))
+        )
     if malformed:
-        return Problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.", errors=field_errors)
+        return Problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.",
+                       errors=field_errors)
     return Problem(
         422, "validation", "Invalid request", "One or more fields are invalid; see errors.", errors=field_errors
     )
@@ -135,7 +138,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
         slug, phrase = PREFERRED_NAMES.get(exc.status_code, (phrase.lower().replace(" ", "-"), phrase))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
-        return problem_response(Problem(exc.status_code, slug, phrase, detail, headers=dict(exc.headers or {})), request)
+        problem = Problem(exc.status_code, slug, phrase, detail, headers=dict(exc.headers or {}))
+        return problem_response(problem, request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

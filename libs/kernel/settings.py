@@ -47,7 +47,7 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> "ServiceSettings":
+    def _refuse_placeholder_secrets(self) -> ServiceSettings:
         refuse_placeholder_secrets(self)
         return self
 

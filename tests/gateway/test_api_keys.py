@@ -199,7 +199,8 @@ async def test_cli_issues_a_key_shown_once_and_revokes_it(make_gateway: GatewayF
     gateway = await make_gateway(database_url=database_url, api_key_cache_seconds=0)
     async with gateway.state.sessionmaker() as session:
         stored = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
-    assert stored is not None and stored.prefix == key[:SHOWN_PREFIX_LENGTH] and stored.organisation_id == organisation_id
+    assert stored is not None and stored.prefix == key[:SHOWN_PREFIX_LENGTH]
+    assert stored.organisation_id == organisation_id
     assert key not in repr(stored.model_dump())  # only the hash is kept
     response = await gateway.client.get("/api/v1/registry/x", headers={"Authorization": f"Bearer {key}"})
     assert IdentityVerifier(gateway.public_pem).verify(identity_token(response)).organisation_id == str(organisation_id)

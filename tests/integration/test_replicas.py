@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-
-from pathlib import Path
 
 from contracts.registry import OrganisationKind, OrganisationRegistered
 from kernel.bus import Bus, StreamSpec, declare_stream

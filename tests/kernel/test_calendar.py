@@ -7,10 +7,10 @@ from pathlib import Path
 
 import holidays
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel

@@ -15,7 +15,13 @@ from sqlmodel import Field, SQLModel
 
 from kernel.bus import Bus, StreamSpec, declare_stream
 from kernel.consumer import (
-    EVENTS_SKIPPED, ConsumerLoop, DeadLetter, DeadLetterLoop, InboxRecord, PoisonEvent, Subscription,
+    EVENTS_SKIPPED,
+    ConsumerLoop,
+    DeadLetter,
+    DeadLetterLoop,
+    InboxRecord,
+    PoisonEvent,
+    Subscription,
     replay_dead_letter,
 )
 from kernel.db import create_engine, create_sessionmaker, table_base
@@ -182,7 +188,8 @@ async def test_message_that_is_not_an_event_is_terminated_and_dead_lettered(harn
     dead_letters = DeadLetterLoop(bus, sessionmaker, "tests", [loop.subscription], [loop])
     async with started(loop, dead_letters):
         await eventually(lambda: _is_set(dead_letters.bound), what="dead-letter consumer bound")
-        await bus.jetstream().publish("kz.ntc.sample.thing.happened.v1", b"{not json", headers={"Nats-Msg-Id": "junk-1"})
+        await bus.jetstream().publish("kz.ntc.sample.thing.happened.v1", b"{not json",
+                                      headers={"Nats-Msg-Id": "junk-1"})
         poison = await publish(bus, "poison")
         after = await publish(bus, "fine")
         dead = await eventually(lambda: _dead_letters(sessionmaker, 2), timeout=30, what="two dead letters")

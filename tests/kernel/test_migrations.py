@@ -16,12 +16,12 @@ import kernel.outbox  # noqa: F401  (the outbox table)
 from kernel.db import create_engine
 from kernel.migrations import database_checks, upgrade
 from services.bargaining.app import definition as bargaining
-from services.disputes.app import definition as disputes
-from services.notifications.app import definition as notifications
-from services.registry.app import definition as registry
 from services.bargaining.tables import BargainingTable
+from services.disputes.app import definition as disputes
 from services.disputes.tables import DisputesTable
+from services.notifications.app import definition as notifications
 from services.notifications.tables import NotificationsTable
+from services.registry.app import definition as registry
 from services.registry.tables import RegistryTable
 
 SERVICES = {

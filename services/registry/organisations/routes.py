@@ -30,7 +30,8 @@ async def list_organisations(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> OrganisationPage:
     rows, total = await service.list_organisations(session, kind=kind, limit=limit, offset=offset)
-    return OrganisationPage(items=[OrganisationPublic.model_validate(r, from_attributes=True) for r in rows], total=total)
+    items = [OrganisationPublic.model_validate(r, from_attributes=True) for r in rows]
+    return OrganisationPage(items=items, total=total)
 
 
 @router.get("/{organisation_id}", summary="One organisation from the public register")

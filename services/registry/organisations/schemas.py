@@ -2,8 +2,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic_core import PydanticCustomError
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from contracts.registry import OrganisationKind
 from services.registry.organisations.rules import bin_problem
