@@ -34,6 +34,7 @@ from kernel.identity import Identity, IdentityVerifier, require_roles
 from kernel.migrations import database_checks, upgrade
 from kernel.observability import RequestContextMiddleware, configure_logging
 from kernel.outbox import Relay
+from kernel.paging import RowId
 from kernel.problems import PROBLEM_RESPONSES, NotFound, install_problem_handlers
 from kernel.settings import ServiceSettings
 
@@ -268,7 +269,7 @@ def platform_router(definition: ServiceDefinition) -> APIRouter:
         return [DeadLetterPublic.model_validate(row, from_attributes=True) for row in rows]
 
     @router.post("/admin/dead-letters/{dead_letter_id}/replay", summary="Apply a dead-lettered event now")
-    async def replay(dead_letter_id: int, state: StateDep, _: AdminIdentity) -> DeadLetterPublic:
+    async def replay(dead_letter_id: RowId, state: StateDep, _: AdminIdentity) -> DeadLetterPublic:
         handlers = {sub.durable: sub.handler for sub in definition.subscriptions}
         dead = await replay_dead_letter(state.sessionmaker, dead_letter_id, handlers)
         if dead is None:

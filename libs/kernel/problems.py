@@ -152,5 +152,5 @@ PREFERRED_NAMES: dict[int, tuple[str, str]] = {413: ("payload-too-large", "Paylo
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemBody, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
-    for status in (400, 401, 404, 409, 413, 422)
+    for status in (400, 401, 403, 404, 409, 413, 422, 500)
 }

@@ -1,10 +1,10 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from kernel.db import SessionDep
 from kernel.identity import CurrentIdentity
+from kernel.paging import Limit, Offset
 from kernel.problems import NotFound
 from services.bargaining.parties import service
 from services.bargaining.parties.models import Party
@@ -21,7 +21,7 @@ def _public(party: Party) -> PartyPublic:
 @router.get("", summary="Organisations known to bargaining, from the registry's events")
 async def list_parties(
     session: SessionDep, _: CurrentIdentity,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50, offset: Offset = 0,
 ) -> PartyPage:
     rows, total = await service.list_parties(session, limit=limit, offset=offset)
     return PartyPage(items=[_public(p) for p in rows], total=total)

@@ -1,10 +1,10 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from kernel.db import SessionDep
 from kernel.identity import CurrentIdentity, Identity
+from kernel.paging import Limit
 from kernel.problems import NotFound, Problem
 from services.notifications.inbox import service
 from services.notifications.inbox.schemas import InboxMessagePublic, InboxPage
@@ -21,7 +21,7 @@ def _organisation(identity: Identity) -> uuid.UUID:
 
 @router.get("", summary="The caller's organisation inbox, newest first")
 async def read_inbox(session: SessionDep, identity: CurrentIdentity, unread_only: bool = False,
-                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> InboxPage:
+                     limit: Limit = 50) -> InboxPage:
     rows, unread = await service.inbox_of(session, _organisation(identity), unread_only=unread_only, limit=limit)
     return InboxPage(items=[InboxMessagePublic.model_validate(r, from_attributes=True) for r in rows], unread=unread)
 

@@ -1,11 +1,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
 from contracts.registry import OrganisationKind
 from kernel.db import SessionDep
 from kernel.identity import Identity, require_roles
+from kernel.paging import Limit, Offset
 from kernel.problems import NotFound
 from services.registry.organisations import service
 from services.registry.organisations.schemas import OrganisationCreate, OrganisationPage, OrganisationPublic
@@ -26,8 +27,8 @@ async def register_organisation(body: OrganisationCreate, session: SessionDep, _
 async def list_organisations(
     session: SessionDep,
     kind: OrganisationKind | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> OrganisationPage:
     rows, total = await service.list_organisations(session, kind=kind, limit=limit, offset=offset)
     items = [OrganisationPublic.model_validate(r, from_attributes=True) for r in rows]

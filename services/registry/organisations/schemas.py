@@ -25,7 +25,9 @@ class OrganisationCreate(BaseModel):
     name_ru: Name = Field(description="Name in Russian")
     name_en: Name | None = Field(default=None, description="Name in English (optional)")
     bin: Annotated[str | None, AfterValidator(_valid_bin)] = Field(
-        default=None, description="12-digit business identification number with its check digit; required for employers"
+        pattern=r"^[0-9]{12}$",
+        default=None,
+        description="12-digit business identification number with its check digit; required for employers",
     )
     region_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,9}$")] | None = Field(
         default=None, description="Official code of the region (oblast or city of republican significance)"
