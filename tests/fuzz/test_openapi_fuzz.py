@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from kernel.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
 from tests.support.nats import NatsServer
