@@ -238,6 +238,7 @@ class ConsumerLoop:
                 await self.handle(message)
             return
         for message in messages:
+            self.last_errors.pop(_seq(message), None)
             await message.ack()
         EVENTS_APPLIED.labels(durable).inc(applied)
         EVENTS_SKIPPED.labels(durable).inc(len(messages) - applied)
@@ -274,6 +275,7 @@ class ConsumerLoop:
         finally:
             correlation_id.reset(token)
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id", "event_type")
+        self.last_errors.pop(_seq(message), None)  # kept only for events on their way to the dead letters
         # Ack only after the commit. If this ack is lost the event comes again and the inbox skips it.
         await message.ack()
         (EVENTS_APPLIED if applied else EVENTS_SKIPPED).labels(durable).inc()
