@@ -5,6 +5,13 @@
         only its SHA-256 is stored.
     revoke-api-key --prefix PREFIX | --id UUID
     list-api-keys
+    create-staff --email E --name N --roles r1,r2 [--password-stdin]
+        A portal account (roles: registrar, bargaining_officer, dispute_officer, analyst,
+        administrator). The password (12 characters or more) is read from stdin with
+        --password-stdin, otherwise asked for twice without echo.
+    set-staff-password --email E [--password-stdin]
+        A new password; also unlocks the account and ends its sessions.
+    list-staff
     migrate
 
 Every command first brings the gateway database (GATEWAY_DATABASE_URL) to head.
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api_keys import service
 from gateway.settings import GatewaySettings
+from gateway.staff import service as staff
 from gateway.tables import MIGRATIONS_DIR
 from kernel.db import create_engine, create_sessionmaker
 from kernel.migrations import upgrade
@@ -60,8 +69,28 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--prefix", help="the key's first 8 characters, as listed")
     which.add_argument("--id", type=uuid.UUID, dest="key_id")
     commands.add_parser("list-api-keys", help="list keys (never the keys themselves)")
+    create_staff = commands.add_parser("create-staff", help="create a portal staff account")
+    create_staff.add_argument("--email", required=True)
+    create_staff.add_argument("--name", required=True, help="the person's name as shown in the portal")
+    create_staff.add_argument("--roles", type=_roles, required=True,
+                              help=f"comma-separated, from: {', '.join(staff.STAFF_ROLES)}")
+    create_staff.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    set_password = commands.add_parser("set-staff-password", help="set a staff account's password")
+    set_password.add_argument("--email", required=True)
+    set_password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    commands.add_parser("list-staff", help="list staff accounts (never their passwords)")
     commands.add_parser("migrate", help="bring the gateway database to head")
     return parser
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice at a prompt that does not echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password (12 characters or more): ")
+    if getpass.getpass("The same password again: ") != password:
+        raise Problem(422, "validation", "Invalid request", "The two passwords differ.")
+    return password
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +121,34 @@ def main(argv: list[str] | None = None) -> int:
 
             print("id\tprefix\tname\torganisation\troles\tcreated\tlast used\tstate")
             for line in asyncio.run(_in_transaction(settings, listing)):
+                print(line)
+        elif args.command == "create-staff":
+            password = _read_password(args.password_stdin)
+
+            async def create_account(session: AsyncSession) -> str:
+                account = await staff.create_staff_account(session, email=args.email, display_name=args.name,
+                                                           roles=args.roles, password=password)
+                return f"created staff account {account.email} ({account.id}, roles {','.join(account.roles)})"
+
+            print(asyncio.run(_in_transaction(settings, create_account)), file=sys.stderr)
+        elif args.command == "set-staff-password":
+            password = _read_password(args.password_stdin)
+
+            async def change_password(session: AsyncSession) -> str:
+                account = await staff.set_password(session, email=args.email, password=password)
+                return f"password set for {account.email}; its sessions have ended"
+
+            print(asyncio.run(_in_transaction(settings, change_password)), file=sys.stderr)
+        elif args.command == "list-staff":
+            async def staff_listing(session: AsyncSession) -> list[str]:
+                return [
+                    "\t".join([str(a.id), a.email, a.display_name, ",".join(a.roles), a.created_at.isoformat(),
+                               "disabled" if a.disabled_at else "active"])
+                    for a in await staff.list_staff(session)
+                ]
+
+            print("id\temail\tname\troles\tcreated\tstate")
+            for line in asyncio.run(_in_transaction(settings, staff_listing)):
                 print(line)
         elif args.command == "migrate":
             async def nothing(session: AsyncSession) -> None:

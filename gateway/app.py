@@ -20,11 +20,17 @@ from starlette.staticfiles import StaticFiles
 from gateway import health
 from gateway.api_keys.authenticator import ApiKeyAuthenticator
 from gateway.authentication import Authentication
+from gateway.docs import DocsCatalog
+from gateway.docs import routes as docs
 from gateway.identity_tokens import IdentityTokens
+from gateway.limits import RateLimiter, install_cors
 from gateway.portal import routes as portal
 from gateway.proxy.forwarder import API_PREFIX, Forwarder
 from gateway.proxy.upstream import Upstream, create_upstream
 from gateway.settings import GatewaySettings
+from gateway.staff.authenticator import SessionAuthenticator
+from gateway.staff.csrf import SessionCsrfGuard
+from gateway.staff.service import policy_of
 from gateway.tables import MIGRATIONS_DIR
 from kernel.db import create_engine, create_sessionmaker
 from kernel.identity import IdentitySigner
@@ -45,6 +51,8 @@ class GatewayState:
     authentication: Authentication
     identity_tokens: IdentityTokens
     migrations_dir: Path = MIGRATIONS_DIR
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(enabled=False))
+    docs: DocsCatalog | None = None  # the aggregated OpenAPI/AsyncAPI documents, made on first use
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -60,9 +68,11 @@ def _lifespan(settings: GatewaySettings, signer: IdentitySigner):
                                        last_used_write_seconds=settings.api_key_last_used_write_seconds)
         state = GatewayState(
             settings=settings, engine=engine, sessionmaker=sessionmaker, upstream=create_upstream(settings),
-            api_keys=api_keys, authentication=Authentication([api_keys]),
+            api_keys=api_keys,
+            authentication=Authentication([api_keys, SessionAuthenticator(sessionmaker, policy=policy_of(settings))]),
             identity_tokens=IdentityTokens(signer, reuse_seconds=settings.identity_token_reuse_seconds),
         )
+        state.rate_limiter = RateLimiter.from_settings(settings)
         app.state.gateway = state
         state.tasks.append(asyncio.create_task(api_keys.run_last_used_writer(), name="api-key-last-used"))
         log.info("gateway started", services=sorted(settings.service_urls))
@@ -121,6 +131,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=_lifespan(settings, signer),
         generate_unique_id_function=_operation_id,
         responses=PROBLEM_RESPONSES,
+        # /openapi.json and /docs are the whole platform's (gateway.docs), not only the gateway's.
+        openapi_url=None, docs_url=None, redoc_url=None,
         **_telemetry_option(settings),
     )
     install_problem_handlers(app)
@@ -129,8 +141,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # everything else to the routes below.
     app.add_middleware(Forwarder, service_urls=settings.service_urls,
                        buffer_request_body_bytes=settings.buffer_request_body_bytes)
+    # Refuses a cookie-authenticated unsafe API call without the session's CSRF token, before forwarding.
+    app.add_middleware(SessionCsrfGuard)
+    install_cors(app, settings)  # closed (no middleware at all) unless GATEWAY_CORS_ALLOWED_ORIGINS is set
     app.add_middleware(RequestContextMiddleware, service="gateway", max_body_bytes=settings.max_request_body_bytes)
     app.include_router(health.router)
+    docs.install(app)
     app.include_router(portal.router)
     app.mount("/portal/static", StaticFiles(directory=portal.STATIC_DIR), name="portal-static")
     return app

@@ -1,8 +1,12 @@
 """Who is calling: the credentials a request presents, and the chain that turns them into an Identity.
 
-Each kind of credential has an `Authenticator`. The API-key one is the only one today;
-portal sessions and OIDC bearer tokens join the chain later without touching the
-forwarding code. A request that presents no credential is anonymous (services decide
+Each kind of credential has an `Authenticator`: API keys (``gateway.api_keys``) and the
+portal's staff session cookie (``gateway.staff``); OIDC bearer tokens can join the chain
+later without touching the forwarding code. An explicit credential (Authorization or
+X-API-Key) wins over a session cookie. A cookie-authenticated unsafe request must also carry
+the session's CSRF token (``gateway.staff.csrf`` checks it before anything is forwarded).
+
+A request that presents no credential is anonymous (services decide
 what is public); one that presents a credential nobody accepts is refused with 401.
 """
 
@@ -15,6 +19,18 @@ from typing import Protocol
 from kernel.identity import ANONYMOUS, Identity
 from kernel.problems import Problem
 
+# The portal's session cookie (set by gateway.portal, read by gateway.staff's authenticator).
+SESSION_COOKIE = "ntc_session"
+
+
+def cookie_value(header: str, name: str) -> str | None:
+    """The value of one cookie in a Cookie header (the first, if a browser sent it twice)."""
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip().strip('"') or None
+    return None
+
 
 @dataclass(slots=True)
 class Credentials:
@@ -22,8 +38,7 @@ class Credentials:
 
     authorization: str | None = None
     api_key: str | None = None
-    # Read by the portal session authenticator to come; an API call carrying only
-    # cookies is treated as anonymous.
+    # The raw Cookie header; only the portal session cookie in it is a credential.
     cookie: str | None = None
 
     @property
@@ -34,8 +49,17 @@ class Credentials:
         return (token.strip() or None) if scheme.lower() == "bearer" else None
 
     @property
-    def presented(self) -> bool:
+    def explicit(self) -> bool:
+        """An API credential was sent (a session cookie then plays no part)."""
         return self.authorization is not None or self.api_key is not None
+
+    @property
+    def session_token(self) -> str | None:
+        return cookie_value(self.cookie, SESSION_COOKIE) if self.cookie else None
+
+    @property
+    def presented(self) -> bool:
+        return self.explicit or self.session_token is not None
 
 
 class Authenticator(Protocol):

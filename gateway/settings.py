@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from gateway.limits import RateText
 from kernel.identity import TOKEN_LIFETIME
 from kernel.settings import KNOWN_PLACEHOLDER_SECRETS, ServiceSettings
 
@@ -57,6 +58,16 @@ class GatewaySettings(ServiceSettings):
     # and traceparent forwarding work without it.
     opentelemetry_enabled: bool = False
 
+    # Rate limits (gateway/limits): per authenticated credential, and per client address for
+    # anonymous callers and refused credentials; counted in memory on each replica.
+    rate_limit_enabled: bool = True
+    rate_limit_per_credential: RateText = "600/minute"
+    rate_limit_per_address: RateText = "300/minute"
+    # Origins allowed to call the API from a browser (CORS); empty = closed, no CORS headers at all.
+    cors_allowed_origins: list[str] = Field(default_factory=list)
+    # The aggregated OpenAPI and AsyncAPI documents are rebuilt from the services at most this often.
+    docs_cache_seconds: float = Field(default=30.0, ge=0)
+
     # A verified (or refused) API key is remembered this long, so revoking a key takes
     # effect within this many seconds on every gateway replica.
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
@@ -65,6 +76,17 @@ class GatewaySettings(ServiceSettings):
     # A signed identity token is reused for the same caller this long; tokens live
     # TOKEN_LIFETIME (60 s), so a reused token still has at least 30 s to run.
     identity_token_reuse_seconds: float = Field(default=30.0, ge=0)
+
+    # Staff sign-in to the portal (gateway/staff). "local": accounts with argon2 passwords in
+    # the gateway database; an OpenID Connect provider is meant to plug in as another mode.
+    staff_auth_mode: Literal["local"] = "local"
+    # The session cookie is Secure (sent over https only); turn off only for plain-http development.
+    session_cookie_secure: bool = True
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    session_absolute_hours: float = Field(default=12.0, gt=0)
+    # After this many wrong passwords in a row an account is locked for staff_lockout_minutes.
+    staff_lockout_attempts: int = Field(default=5, ge=1)
+    staff_lockout_minutes: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""Demo data for the embedded runner: API keys (made with the gateway's CLI) and organisations (via the API).
+"""Demo data for the embedded runner: API keys and a portal staff account (made with the gateway's CLI)
+and organisations (via the API).
 
 Idempotent: keys already recorded in ``demo-credentials.json`` are reused, and
 organisations already in the register (same kind and Russian name) are not entered again.
@@ -9,6 +10,7 @@ so the demo also proves the wiring.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -110,6 +112,12 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
 )
 
 
+# The portal's demo staff account; its password is generated once and kept in demo-credentials.json.
+DEMO_STAFF_EMAIL = "admin@ntc.example"
+DEMO_STAFF_NAME = "Demo administrator"
+DEMO_STAFF_ROLES = ("administrator",)
+
+
 @dataclass(frozen=True)
 class DemoKey:
     label: str
@@ -145,6 +153,7 @@ class Credentials:
     gateway_url: str = ""
     keys: dict[str, KeyEntry] = field(default_factory=dict)
     organisations: dict[str, str] = field(default_factory=dict)  # slug -> id
+    staff: dict[str, str] | None = None  # {"email": ..., "password": ...}: the portal sign-in
 
     @classmethod
     def load(cls, path: Path) -> Credentials:
@@ -156,6 +165,7 @@ class Credentials:
                 gateway_url=raw.get("gateway_url", ""),
                 keys={label: KeyEntry(**entry) for label, entry in raw.get("keys", {}).items()},
                 organisations=dict(raw.get("organisations", {})),
+                staff=dict(raw["staff"]) if raw.get("staff") else None,
             )
         except (ValueError, TypeError) as exc:
             raise DemoError(f"{path} is not a demo credentials file ({exc}); delete it to start afresh") from exc
@@ -165,6 +175,8 @@ class Credentials:
 
         data = {"gateway_url": self.gateway_url, "keys": {k: asdict(v) for k, v in self.keys.items()},
                 "organisations": self.organisations}
+        if self.staff is not None:
+            data["staff"] = self.staff
         write_private_file(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -187,6 +199,14 @@ def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequen
     for demo_key in DEMO_KEYS:
         if demo_key.organisation_slug is None and demo_key.label not in credentials.keys:
             create_key(demo_key, None, None)
+
+    if credentials.staff is None:
+        password = secrets.token_urlsafe(18)
+        create_staff_account(cli_argv, cli_env, cwd, email=DEMO_STAFF_EMAIL, name=DEMO_STAFF_NAME,
+                             roles=DEMO_STAFF_ROLES, password=password)
+        credentials.staff = {"email": DEMO_STAFF_EMAIL, "password": password}
+        credentials.save(credentials_file)
+        out(f"  created portal staff account {DEMO_STAFF_EMAIL} (roles {','.join(DEMO_STAFF_ROLES)})")
 
     registrar = credentials.keys["registrar"].key
     with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
@@ -228,6 +248,30 @@ def create_api_key(cli_argv: Sequence[str], env: dict[str, str], cwd: Path, *, n
         detail = (result.stderr or result.stdout).strip()[-2000:]
         raise DemoError(f"`{' '.join(argv)}` failed (exit {result.returncode}): {detail or 'no output'}")
     return lines[-1]  # the CLI prints only the key; be lenient about a stray line before it
+
+
+def create_staff_account(cli_argv: Sequence[str], env: dict[str, str], cwd: Path, *, email: str, name: str,
+                         roles: Sequence[str], password: str) -> None:
+    """``create-staff``; when the account exists already (the credentials file was deleted, the
+    database kept), ``set-staff-password`` instead, so the password on record is the one that works."""
+    create = [*cli_argv, "create-staff", "--email", email, "--name", name, "--roles", ",".join(roles),
+              "--password-stdin"]
+    result = _run_cli(create, env, cwd, stdin=password + "\n")
+    if result.returncode != 0 and "already exists" in result.stderr:
+        result = _run_cli([*cli_argv, "set-staff-password", "--email", email, "--password-stdin"], env, cwd,
+                          stdin=password + "\n")
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip()[-2000:]
+        raise DemoError(f"creating the demo staff account failed (exit {result.returncode}): {detail or 'no output'}")
+
+
+def _run_cli(argv: Sequence[str], env: dict[str, str], cwd: Path, *, stdin: str) -> subprocess.CompletedProcess[str]:
+    try:
+        # The password goes through stdin, never the command line (other users can read that in /proc).
+        return subprocess.run(argv, env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60,
+                              start_new_session=True, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DemoError(f"`{' '.join(argv[:3])} ...` did not run: {exc}") from exc
 
 
 def _registered(client: Any) -> dict[tuple[str, str], str]:

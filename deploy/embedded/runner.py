@@ -366,6 +366,8 @@ def gateway_env(config: Config, *, database_url: str, private_pem: str) -> dict[
         "GATEWAY_NATS_URL": config.effective_nats_url,
         "GATEWAY_ENVIRONMENT": "development",
         "GATEWAY_LOG_JSON": "true" if config.log_json else "false",
+        # The runner serves plain http: a Secure session cookie would never come back to the portal.
+        "GATEWAY_SESSION_COOKIE_SECURE": "false",
     }
 
 
@@ -827,6 +829,10 @@ def print_summary(config: Config, credentials: Any, out: Callable[[str], None]) 
             who = f" for {entry.organisation_name}" if entry.organisation_name else ""
             out(f"  {entry.label:<14} roles {','.join(entry.roles):<14}{who}")
             out(f"                 {entry.key}")
+        if credentials.staff:
+            out("")
+            out(f"  Portal sign-in: {gw}/sign-in")
+            out(f"                 email {credentials.staff['email']}  password {credentials.staff['password']}")
         registrar = credentials.keys.get("registrar")
         out("")
         out("Try:")
@@ -890,7 +896,7 @@ data folder (--data-dir, default .data/ in the repository):
   nats/                the JetStream store
   keys/                the gateway's Ed25519 identity key pair (generated once, private key 0600)
   logs/<name>.log      one log per process; --verbose also streams them here
-  demo-credentials.json  the demo API keys (0600)
+  demo-credentials.json  the demo API keys and portal sign-in (0600)
   pids.json            the processes of the current (or last) run
   Everything survives a restart; `reset --yes` starts afresh.
 

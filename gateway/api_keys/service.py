@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api_keys.models import ApiKey
+from gateway.audit.service import CLI_ACTOR, record
 from kernel.db import utcnow
 from kernel.problems import Conflict, FieldError, NotFound, Problem
 
@@ -47,9 +48,10 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
 
 
 async def issue_api_key(
-    session: AsyncSession, *, name: str, roles: Iterable[str], organisation_id: uuid.UUID | None
+    session: AsyncSession, *, name: str, roles: Iterable[str], organisation_id: uuid.UUID | None,
+    actor: str = CLI_ACTOR,
 ) -> tuple[ApiKey, str]:
-    """A new key and its row. The key is returned once and only its hash is kept."""
+    """A new key and its row (and its audit row). The key is returned once and only its hash is kept."""
     name = name.strip()
     if not name:
         raise Problem(422, "validation", "Invalid request", "A key needs a name.",
@@ -58,6 +60,9 @@ async def issue_api_key(
     api_key = ApiKey(name=name, organisation_id=organisation_id, roles=normalise_roles(roles),
                      prefix=key[:SHOWN_PREFIX_LENGTH], key_hash=hash_key(key))
     session.add(api_key)
+    record(session, action="api_key.created", actor=actor, subject=f"api-key:{api_key.id}",
+           detail={"name": name, "prefix": api_key.prefix, "roles": api_key.roles,
+                   "organisation_id": str(organisation_id) if organisation_id else None})
     return api_key, key
 
 
@@ -72,7 +77,7 @@ async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
 
 
 async def revoke_api_key(
-    session: AsyncSession, *, prefix: str | None = None, key_id: uuid.UUID | None = None
+    session: AsyncSession, *, prefix: str | None = None, key_id: uuid.UUID | None = None, actor: str = CLI_ACTOR
 ) -> ApiKey:
     """Revoke one live key, named by its id or by its shown prefix (which must then be unambiguous)."""
     query = select(ApiKey).where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
@@ -91,6 +96,8 @@ async def revoke_api_key(
     api_key = matches[0]
     api_key.revoked_at = utcnow()
     session.add(api_key)
+    record(session, action="api_key.revoked", actor=actor, subject=f"api-key:{api_key.id}",
+           detail={"name": api_key.name, "prefix": api_key.prefix})
     return api_key
 
 

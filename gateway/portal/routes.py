@@ -1,15 +1,35 @@
-"""The status page at ``/``: server-rendered, no JavaScript, nothing fetched from elsewhere."""
+"""The staff portal: server-rendered pages, no JavaScript, nothing fetched from elsewhere.
+
+``/status`` is public (operators check readiness there); every other page needs a signed-in
+staff member, and the administration pages the administrator role. Every form carries a
+CSRF token: a session's own (`gateway.staff.service.csrf_token_of`) once signed in, and on
+the sign-in form a random one that must match a short-lived cookie (so a foreign site
+cannot sign a browser in to an account of its choosing).
+"""
 
 from __future__ import annotations
 
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from gateway.audit.service import list_events
+from gateway.authentication import SESSION_COOKIE
 from gateway.health import readiness
 from gateway.proxy.forwarder import API_PREFIX
+from gateway.staff import service as staff
+from gateway.staff.service import SignedIn
+from kernel.db import utcnow
+
+if TYPE_CHECKING:
+    from gateway.app import GatewayState
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,13 +43,111 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+SIGN_IN_CSRF_COOKIE = "ntc_sign_in_csrf"
+SIGN_IN_CSRF_SECONDS = 3600
+CSRF_FIELD = "csrf_token"
+AUDIT_PAGE_SIZE = 50
+ADMINISTRATOR = "administrator"
+
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", response_class=HTMLResponse)
-async def status_page(request: Request) -> HTMLResponse:
-    state = request.app.state.gateway
-    ready, report = await readiness(state)
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    summary: str
+    service: str | None = None  # whose API documentation the placeholder links to
+    coming_with: str | None = None  # the issue that fills the page
+    needs_role: str | None = None
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("registry", "Registry",
+            "Trade unions, employer associations and employers: registrations, affiliations, membership figures "
+            "(as counts only), regions, sectors and the legal rule sets.", "registry", "registry"),
+    Section("bargaining", "Bargaining",
+            "Negotiations and agreements (general, sectoral, regional, enterprise), bargaining commissions, "
+            "proposals, signatures, disagreement protocols, and the tripartite commissions' sittings.",
+            "bargaining", "bargaining"),
+    Section("disputes", "Disputes",
+            "Collective labour disputes from demands to settlement, conciliation commissions, mediators and "
+            "arbitrators, freedom-of-association complaints and their statutory deadlines.", "disputes", "disputes"),
+    Section("notifications", "Notifications",
+            "Subscriptions, deliveries (webhook, e-mail, in-portal inbox), the delivery log and dead letters.",
+            "notifications", "notifications"),
+    Section("reports", "Reports",
+            "Figures across the services: agreements in force, disputes by stage, coverage by region and sector.",
+            None, "reports"),
+    Section("admin", "Administration", "Staff accounts and the audit log.", needs_role=ADMINISTRATOR),
+)
+SECTION_BY_SLUG = {section.slug: section for section in SECTIONS}
+
+
+def _state(request: Request) -> GatewayState:
+    return request.app.state.gateway  # type: ignore[no-any-return]
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _secure(request: Request) -> bool:
+    return bool(_state(request).settings.session_cookie_secure)
+
+
+def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200,
+           signed_in: SignedIn | None = None, token: str | None = None) -> HTMLResponse:
+    page = {"sections": SECTIONS, "api_prefix": API_PREFIX, "user": None, "csrf_token": None, "current": None,
+            **context}
+    if signed_in is not None and token is not None:
+        page["user"] = signed_in.account
+        page["csrf_token"] = staff.csrf_token_of(token)
+    return TEMPLATES.TemplateResponse(request, template, page, status_code=status, headers=SECURITY_HEADERS)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
+
+
+def error_page(request: Request, status: int, title: str, detail: str, *,
+               signed_in: SignedIn | None = None, token: str | None = None) -> HTMLResponse:
+    return render(request, "error.html", {"title": title, "detail": detail}, status=status,
+                  signed_in=signed_in, token=token)
+
+
+def csrf_refused(request: Request) -> HTMLResponse:
+    return error_page(request, 403, "Form expired or forged",
+                      "This form did not carry a valid security token, so nothing was done. "
+                      "Go back, reload the page and try again.")
+
+
+def _clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=_secure(request), httponly=True, samesite="lax")
+
+
+async def _current(request: Request) -> tuple[SignedIn, str] | None:
+    """The signed-in staff member of this browser, and their session token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    state = _state(request)
+    async with state.sessionmaker() as session:
+        signed_in = await staff.find_signed_in(session, token, policy=staff.policy_of(state.settings))
+        if signed_in is not None and session.dirty:
+            await session.commit()
+    return (signed_in, token) if signed_in is not None else None
+
+
+def _to_sign_in(request: Request) -> RedirectResponse:
+    response = redirect("/sign-in")
+    if request.cookies.get(SESSION_COOKIE):
+        _clear_session_cookie(response, request)
+    return response
+
+
+async def _services(request: Request) -> tuple[bool, dict[str, Any], list[dict[str, Any]]]:
+    ready, report = await readiness(_state(request))
     services = [
         {
             "name": name,
@@ -41,8 +159,168 @@ async def status_page(request: Request) -> HTMLResponse:
         }
         for name, answer in report["services"].items()
     ]
-    return TEMPLATES.TemplateResponse(
-        request, "status.html",
-        {"ready": ready, "gateway_checks": report["checks"], "services": services},
-        headers=SECURITY_HEADERS,
-    )
+    return ready, report["checks"], services
+
+
+# --------------------------------------------------------------------------- public
+
+
+@router.get("/status", response_class=HTMLResponse)
+async def status_page(request: Request) -> HTMLResponse:
+    ready, gateway_checks, services = await _services(request)
+    return render(request, "status.html", {"ready": ready, "gateway_checks": gateway_checks, "services": services})
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_form(request: Request) -> Response:
+    if await _current(request) is not None:
+        return redirect("/")
+    return _sign_in_page(request)
+
+
+def _sign_in_page(request: Request, *, email: str = "", error: str | None = None, status: int = 200) -> HTMLResponse:
+    form_token = request.cookies.get(SIGN_IN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    settings = _state(request).settings
+    response = render(request, "sign_in.html", {
+        "form_token": form_token, "email": email, "error": error,
+        "lockout_attempts": settings.staff_lockout_attempts,
+        "lockout_minutes": round(settings.staff_lockout_minutes),
+    }, status=status)
+    response.set_cookie(SIGN_IN_CSRF_COOKIE, form_token, max_age=SIGN_IN_CSRF_SECONDS, path="/sign-in",
+                        secure=_secure(request), httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in(request: Request) -> Response:
+    form = await request.form()
+    expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
+    presented = str(form.get(CSRF_FIELD) or "")
+    if not expected or not presented or not hmac.compare_digest(expected, presented):
+        return csrf_refused(request)
+    email, password = str(form.get("email") or "")[:254], str(form.get("password") or "")
+    state = _state(request)
+    async with state.sessionmaker() as session:
+        try:
+            signed_in, token = await staff.sign_in(
+                session, email=email, password=password, policy=staff.policy_of(state.settings),
+                address=_address(request), user_agent=request.headers.get("user-agent"))
+        except staff.SignInRefused:
+            await session.commit()  # the failed attempt, any lock-out and their audit rows
+            return _sign_in_page(request, email=email.strip(), error=staff.SIGN_IN_REFUSED, status=400)
+        await session.commit()
+    response = redirect("/")
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(signed_in.session.expires_at.timestamp()
+                                                               - signed_in.session.created_at.timestamp()),
+                        path="/", secure=_secure(request), httponly=True, samesite="lax")
+    response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/sign-in", secure=_secure(request), httponly=True,
+                           samesite="strict")
+    return response
+
+
+async def _sign_out(request: Request, *, everywhere: bool) -> Response:
+    current = await _current(request)
+    if current is None:
+        return _to_sign_in(request)
+    signed_in, token = current
+    form = await request.form()
+    if not staff.csrf_matches(token, str(form.get(CSRF_FIELD) or "")):
+        return csrf_refused(request)
+    state = _state(request)
+    async with state.sessionmaker() as session:
+        if everywhere:
+            await staff.sign_out_everywhere(session, signed_in, address=_address(request))
+        else:
+            await staff.sign_out(session, signed_in, address=_address(request))
+        await session.commit()
+    response = redirect("/sign-in")
+    _clear_session_cookie(response, request)
+    return response
+
+
+@router.post("/sign-out", response_class=HTMLResponse)
+async def sign_out(request: Request) -> Response:
+    return await _sign_out(request, everywhere=False)
+
+
+@router.post("/sign-out-everywhere", response_class=HTMLResponse)
+async def sign_out_everywhere(request: Request) -> Response:
+    return await _sign_out(request, everywhere=True)
+
+
+# --------------------------------------------------------------------------- signed in
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(request: Request) -> Response:
+    current = await _current(request)
+    if current is None:
+        return _to_sign_in(request)
+    ready, gateway_checks, services = await _services(request)
+    return render(request, "dashboard.html",
+                  {"ready": ready, "gateway_checks": gateway_checks, "services": services, "current": None},
+                  signed_in=current[0], token=current[1])
+
+
+def _forbidden(request: Request, current: tuple[SignedIn, str], role: str) -> HTMLResponse:
+    return error_page(request, 403, "Not allowed",
+                      f"This page is for staff with the {role} role. Your roles: "
+                      f"{', '.join(current[0].account.roles) or 'none'}.", signed_in=current[0], token=current[1])
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def administration(request: Request) -> Response:
+    current = await _current(request)
+    if current is None:
+        return _to_sign_in(request)
+    if ADMINISTRATOR not in current[0].account.roles:
+        return _forbidden(request, current, ADMINISTRATOR)
+    return render(request, "admin.html", {"current": SECTION_BY_SLUG["admin"]}, signed_in=current[0],
+                  token=current[1])
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+async def audit_log(request: Request, page: int = 1) -> Response:
+    current = await _current(request)
+    if current is None:
+        return _to_sign_in(request)
+    if ADMINISTRATOR not in current[0].account.roles:
+        return _forbidden(request, current, ADMINISTRATOR)
+    page = max(page, 1)
+    async with _state(request).sessionmaker() as session:
+        events, total = await list_events(session, limit=AUDIT_PAGE_SIZE, offset=(page - 1) * AUDIT_PAGE_SIZE)
+    pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
+    return render(request, "admin_audit.html",
+                  {"events": events, "total": total, "page": page, "pages": pages,
+                   "current": SECTION_BY_SLUG["admin"]}, signed_in=current[0], token=current[1])
+
+
+@router.get("/admin/staff", response_class=HTMLResponse)
+async def staff_list(request: Request) -> Response:
+    current = await _current(request)
+    if current is None:
+        return _to_sign_in(request)
+    if ADMINISTRATOR not in current[0].account.roles:
+        return _forbidden(request, current, ADMINISTRATOR)
+    async with _state(request).sessionmaker() as session:
+        accounts = await staff.list_staff(session)
+    return render(request, "admin_staff.html",
+                  {"accounts": accounts, "now": utcnow(), "current": SECTION_BY_SLUG["admin"]},
+                  signed_in=current[0], token=current[1])
+
+
+def _section_route(section: Section) -> None:
+    async def section_page(request: Request) -> Response:
+        current = await _current(request)
+        if current is None:
+            return _to_sign_in(request)
+        return render(request, "section.html", {"section": section, "current": section},
+                      signed_in=current[0], token=current[1])
+
+    router.add_api_route(f"/{section.slug}", section_page, methods=["GET"], response_class=HTMLResponse,
+                         name=f"section_{section.slug}")
+
+
+for _section in SECTIONS:
+    if _section.slug != "admin":
+        _section_route(_section)

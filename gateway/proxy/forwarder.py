@@ -19,6 +19,7 @@ from prometheus_client import Counter, Histogram
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.limits import Quota
 from gateway.proxy.headers import returned_response_headers, sort_request_headers
 from gateway.proxy.upstream import is_timeout
 from kernel.identity import IDENTITY_HEADER
@@ -174,15 +175,16 @@ class Forwarder:
             await self.app(scope, receive, send)
             return
         try:
-            response = await self._open(scope, receive, service)
+            opened = await self._open(scope, receive, service)
         except Problem as problem:
             await problem_response(problem, Request(scope))(scope, receive, send)
             return
-        if response is not None:
-            await self._relay(response, send, service)
+        if opened is not None:
+            await self._relay(*opened, send, service)
 
-    async def _open(self, scope: Scope, receive: Receive, service: str) -> httpx.Response | None:
-        """Authenticate, send the request on, and return the service's response (headers read, body not)."""
+    async def _open(self, scope: Scope, receive: Receive, service: str) -> tuple[httpx.Response, Quota | None] | None:
+        """Authenticate, count against the rate limit, send the request on, and return the service's
+        response (headers read, body not) with the caller's quota."""
         state: GatewayState = scope["app"].state.gateway
         base_url = self._service_urls.get(service)
         if base_url is None:
@@ -195,7 +197,12 @@ class Forwarder:
         inbound = sort_request_headers(scope["headers"])
         if inbound.invalid_content_length:
             raise Problem(400, "bad-content-length", "Bad request", "Content-Length is not a single number.")
-        identity = await state.authentication.identify(inbound.credentials)
+        try:
+            identity = await state.authentication.identify(inbound.credentials)
+        except Problem:
+            state.rate_limiter.refused(scope)  # refused credentials count against the address
+            raise
+        quota = state.rate_limiter.admit(identity, scope)
 
         headers = inbound.forward
         headers.append((b"x-request-id", (correlation_id.get() or new_correlation_id()).encode()))
@@ -237,12 +244,14 @@ class Forwarder:
                 return None  # the caller went away; nobody to answer
             raise self._failure(service, exc) from None
         self._latency[service].observe(time.perf_counter() - started)
-        return response
+        return response, quota
 
-    async def _relay(self, response: httpx.Response, send: Send, service: str) -> None:
+    async def _relay(self, response: httpx.Response, quota: Quota | None, send: Send, service: str) -> None:
         """Pass the service's response on, streaming its body."""
         try:
             returned, length = returned_response_headers(response.headers.raw)
+            if quota is not None:
+                returned += quota.raw_headers()
             await send({"type": _RESPONSE_START, "status": response.status_code, "headers": returned})
             # Each chunk goes out as it comes (a trickling stream must not wait for the next
             # one). With a Content-Length the last chunk is known and marked as such, which

@@ -74,7 +74,7 @@ async def test_metrics(gateway: Gateway) -> None:
 async def test_status_page(make_gateway: GatewayFactory, echo_url: str, down_url: str) -> None:
     gateway = await make_gateway(service_urls={"registry": echo_url, "disputes": down_url})
 
-    response = await gateway.client.get("/")
+    response = await gateway.client.get("/status")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -96,7 +96,7 @@ async def test_status_page(make_gateway: GatewayFactory, echo_url: str, down_url
 async def test_status_page_escapes_what_services_report(make_gateway: GatewayFactory, echo_url: str) -> None:
     gateway = await make_gateway(service_urls={"registry": f"{echo_url}/hostile"})
 
-    html = (await gateway.client.get("/")).text
+    html = (await gateway.client.get("/status")).text
 
     assert "<script>" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -1,0 +1,1 @@
+"""The gateway's audit log: who did what to which account or key, written with the change it records."""

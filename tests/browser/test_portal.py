@@ -1,0 +1,112 @@
+"""The portal in a real browser: Debian's Chromium driven by Playwright, against a gateway under uvicorn.
+
+Needs /usr/bin/chromium (``make browser-deps``); skipped with the reason when it is missing.
+Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from gateway.staff.service import create_staff_account
+from gateway.tables import MIGRATIONS_DIR
+from kernel.db import create_engine, create_sessionmaker
+from kernel.identity import generate_keypair
+from kernel.migrations import upgrade
+from tests.gateway.support import SERVICES, TrickleGate, echo_app, serve_in_thread
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+EMAIL, PASSWORD = "registrar.admin@ntc.example", "a browser-test password"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                       reason=f"{CHROMIUM} is not installed (apt-get install -y chromium, or `make browser-deps`)"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                       reason="the playwright package is not installed (pip install -e '.[dev]')"),
+]
+
+
+async def _create_staff(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, MIGRATIONS_DIR)
+        async with create_sessionmaker(engine)() as session:
+            await create_staff_account(session, email=EMAIL, display_name="Dana Registrar",
+                                       roles=["administrator", "registrar"], password=PASSWORD)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def portal_url(tmp_path: Path) -> Iterator[str]:
+    echo = serve_in_thread(echo_app(TrickleGate()))
+    database_url = f"sqlite+aiosqlite:///{tmp_path}/gateway.db"
+    asyncio.run(_create_staff(database_url))
+    settings = GatewaySettings(
+        environment="test", identity_private_key=generate_keypair()[0], database_url=database_url,
+        service_urls={name: echo.url for name in SERVICES}, log_json=False, log_level="WARNING",
+        session_cookie_secure=False,  # plain http on loopback
+    )
+    gateway = serve_in_thread(create_app(settings))
+    yield gateway.url
+    gateway.stop()
+    echo.stop()
+
+
+def test_sign_in_browse_the_sections_and_sign_out(portal_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(portal_url + "/")
+            expect(page).to_have_url(portal_url + "/sign-in")
+            expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill("not the password")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("alert")).to_contain_text("The email or password is wrong.")
+
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(portal_url + "/")
+            expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+            expect(page.locator(".user-name")).to_have_text("Dana Registrar")
+            expect(page.locator(".user-roles")).to_have_text("administrator, registrar")
+            navigation = page.get_by_role("navigation", name="Sections")
+            titles = ["Registry", "Bargaining", "Disputes", "Notifications", "Reports", "Administration"]
+            for title in titles:
+                expect(navigation.get_by_role("link", name=title)).to_be_visible()
+            expect(page.get_by_role("cell", name="ready").first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+            for title in titles:
+                navigation.get_by_role("link", name=title).click()
+                expect(page.get_by_role("heading", level=1)).to_have_text(title)
+                expect(navigation.get_by_role("link", name=title)).to_have_attribute("aria-current", "page")
+            page.get_by_role("link", name="Audit log").click()
+            expect(page.get_by_role("rowheader", name="staff.sign_in", exact=True)).to_be_visible()
+            expect(page.get_by_role("rowheader", name="staff.sign_in_failed")).to_be_visible()
+
+            page.get_by_role("button", name="Sign out", exact=True).click()
+            expect(page).to_have_url(portal_url + "/sign-in")
+            page.goto(portal_url + "/")
+            expect(page).to_have_url(portal_url + "/sign-in")
+        finally:
+            browser.close()
