@@ -8,17 +8,16 @@ The AsyncAPI page is rendered on the server: no JavaScript, nothing from elsewhe
 from __future__ import annotations
 
 import json
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from starlette.staticfiles import StaticFiles
 
 from gateway.docs import DocsCatalog, event_views
+from kernel.docs import ASSETS_PATH, SWAGGER_ASSETS, swagger_ui
 from kernel.identity import ANONYMOUS
 
 if TYPE_CHECKING:
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["pretty_json"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-SWAGGER_ASSETS = Path(str(files("fastapi_offline") / "static"))
-ASSETS_PATH = "/docs/static"
 
 
 def _state(request: Request) -> GatewayState:
@@ -66,14 +63,8 @@ async def asyncapi(request: Request) -> JSONResponse:
 
 
 @router.get("/docs", response_class=HTMLResponse)
-async def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url="/openapi.json", title="NTC platform API",
-        swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js", swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
-        # The default validator badge would call out to validator.swagger.io.
-        swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
-    )
+async def docs_page() -> HTMLResponse:
+    return swagger_ui(openapi_url="/openapi.json", title="NTC platform API")
 
 
 @router.get("/asyncapi", response_class=HTMLResponse)

@@ -29,6 +29,7 @@ from kernel.asyncapi import asyncapi_document, event_schema
 from kernel.bus import Bus, StreamSpec
 from kernel.consumer import ConsumerLoop, DeadLetter, DeadLetterLoop, Subscription, replay_dead_letter
 from kernel.db import create_engine, create_sessionmaker, is_postgres
+from kernel.docs import install_offline_docs
 from kernel.events import EventData, stream_name, stream_subjects
 from kernel.identity import Identity, IdentityVerifier, require_roles
 from kernel.migrations import database_checks, upgrade
@@ -195,7 +196,10 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         lifespan=_lifespan(definition),
         generate_unique_id_function=_operation_id,
         responses=PROBLEM_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_offline_docs(app, title=definition.title)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=definition.name,
                        max_body_bytes=definition.settings.max_request_body_bytes)
