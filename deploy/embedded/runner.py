@@ -808,10 +808,8 @@ def print_summary(config: Config, credentials: Any, out: Callable[[str], None]) 
     out("The NTC platform is running.")
     out("")
     out(f"  Portal:        {gw}/")
-    out(f"  API docs:      {gw}/docs")
-    for c in SERVICES:
-        out(f"                 {gw}/api/v1/{c.name}/docs")
-    out("  AsyncAPI:      " + "\n                 ".join(f"{gw}/api/v1/{c.name}/asyncapi.json" for c in SERVICES))
+    out(f"  API docs:      {gw}/docs  (every service in one document; each also at /api/v1/<service>/docs)")
+    out(f"  Events:        {gw}/asyncapi  (AsyncAPI: {gw}/asyncapi.json; each service at /api/v1/<service>/asyncapi.json)")
     out(f"  Readiness:     {gw}/readyz")
     nats_note = "external" if config.nats_url else f"JetStream store in {config.nats_store_dir}"
     out(f"  NATS:          {config.effective_nats_url}  ({nats_note})")
