@@ -809,7 +809,8 @@ def print_summary(config: Config, credentials: Any, out: Callable[[str], None]) 
     out("")
     out(f"  Portal:        {gw}/")
     out(f"  API docs:      {gw}/docs  (every service in one document; each also at /api/v1/<service>/docs)")
-    out(f"  Events:        {gw}/asyncapi  (AsyncAPI: {gw}/asyncapi.json; each service at /api/v1/<service>/asyncapi.json)")
+    out(f"  Events:        {gw}/asyncapi  (AsyncAPI: {gw}/asyncapi.json;"
+        " each service at /api/v1/<service>/asyncapi.json)")
     out(f"  Readiness:     {gw}/readyz")
     nats_note = "external" if config.nats_url else f"JetStream store in {config.nats_store_dir}"
     out(f"  NATS:          {config.effective_nats_url}  ({nats_note})")
