@@ -64,3 +64,14 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# The portal's message catalogues (gateway/i18n): extract the messages from the portal's templates
+# and routes, then merge them into the kk, ru and en .po files (translate the new ones there; the
+# gateway compiles the catalogues in memory when it starts, so no .mo files are kept).
+.PHONY: i18n
+i18n: $(INSTALLED)
+	$(BIN)/pybabel extract -F gateway/i18n/babel.cfg --project="NTC portal" --version=1.0 \
+	  --copyright-holder="National Tripartite Commission" --no-location --sort-output \
+	  -o gateway/i18n/portal.pot gateway/portal
+	$(BIN)/pybabel update -D portal -d gateway/i18n/locales -i gateway/i18n/portal.pot --no-fuzzy-matching \
+	  --ignore-obsolete --width=100

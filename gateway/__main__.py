@@ -5,6 +5,14 @@
         only its SHA-256 is stored.
     revoke-api-key --prefix PREFIX | --id UUID
     list-api-keys
+    create-api-client --name NAME --roles r1,r2 [--organisation UUID]
+        Prints "client_id <uuid>" and "client_secret <secret>" on stdout. The secret is
+        shown this once: only its SHA-256 is stored. The client trades them for a
+        short-lived bearer token at POST /oauth/token (OAuth 2.0 client credentials).
+    revoke-api-client --id UUID
+        No new tokens from now on; tokens already issued run out within
+        GATEWAY_API_CLIENT_TOKEN_MINUTES.
+    list-api-clients
     create-staff --email E --name N --roles r1,r2 [--password-stdin]
         A portal account (roles: registrar, bargaining_officer, dispute_officer, analyst,
         administrator). The password (12 characters or more) is read from stdin with
@@ -29,6 +37,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.api_clients import service as clients
 from gateway.api_keys import service
 from gateway.settings import GatewaySettings
 from gateway.staff import service as staff
@@ -69,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--prefix", help="the key's first 8 characters, as listed")
     which.add_argument("--id", type=uuid.UUID, dest="key_id")
     commands.add_parser("list-api-keys", help="list keys (never the keys themselves)")
+    create_client = commands.add_parser("create-api-client", help="register an API client; prints its id and secret")
+    create_client.add_argument("--name", required=True, help="the system the client is")
+    create_client.add_argument("--roles", type=_roles, default=[], help="comma-separated roles")
+    create_client.add_argument("--organisation", type=uuid.UUID, default=None,
+                               help="the organisation the client acts for")
+    revoke_client = commands.add_parser("revoke-api-client", help="revoke a client (no new tokens from now on)")
+    revoke_client.add_argument("--id", type=uuid.UUID, dest="client_id", required=True)
+    commands.add_parser("list-api-clients", help="list API clients (never their secrets)")
     create_staff = commands.add_parser("create-staff", help="create a portal staff account")
     create_staff.add_argument("--email", required=True)
     create_staff.add_argument("--name", required=True, help="the person's name as shown in the portal")
@@ -121,6 +138,34 @@ def main(argv: list[str] | None = None) -> int:
 
             print("id\tprefix\tname\torganisation\troles\tcreated\tlast used\tstate")
             for line in asyncio.run(_in_transaction(settings, listing)):
+                print(line)
+        elif args.command == "create-api-client":
+            async def create_client(session: AsyncSession) -> tuple[str, str]:
+                client, secret = await clients.register_api_client(session, name=args.name, roles=args.roles,
+                                                                   organisation_id=args.organisation)
+                return str(client.id), secret
+
+            client_id, secret = asyncio.run(_in_transaction(settings, create_client))
+            print(f"client_id {client_id}")
+            print(f"client_secret {secret}")
+        elif args.command == "revoke-api-client":
+            async def revoke_client(session: AsyncSession) -> str:
+                client = await clients.revoke_api_client(session, args.client_id)
+                return f"revoked API client {client.id} ({client.name})"
+
+            print(asyncio.run(_in_transaction(settings, revoke_client)), file=sys.stderr)
+        elif args.command == "list-api-clients":
+            async def client_listing(session: AsyncSession) -> list[str]:
+                return [
+                    "\t".join([str(c.id), c.name, str(c.organisation_id or "-"), ",".join(c.roles) or "-",
+                               c.created_at.isoformat(),
+                               c.last_used_at.isoformat() if c.last_used_at else "never",
+                               f"revoked {c.revoked_at.isoformat()}" if c.revoked_at else "live"])
+                    for c in await clients.list_api_clients(session)
+                ]
+
+            print("id\tname\torganisation\troles\tcreated\tlast token\tstate")
+            for line in asyncio.run(_in_transaction(settings, client_listing)):
                 print(line)
         elif args.command == "create-staff":
             password = _read_password(args.password_stdin)

@@ -8,6 +8,7 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.staticfiles import StaticFiles
 
 from gateway import health
+from gateway.api_clients import routes as api_clients
+from gateway.api_clients.tokens import ClientTokenAuthenticator, ClientTokens
 from gateway.api_keys.authenticator import ApiKeyAuthenticator
 from gateway.authentication import Authentication
 from gateway.docs import DocsCatalog
@@ -53,6 +56,7 @@ class GatewayState:
     migrations_dir: Path = MIGRATIONS_DIR
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(enabled=False))
     docs: DocsCatalog | None = None  # the aggregated OpenAPI/AsyncAPI documents, made on first use
+    client_tokens: ClientTokens | None = None  # API clients' access tokens (gateway.api_clients)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -66,10 +70,14 @@ def _lifespan(settings: GatewaySettings, signer: IdentitySigner):
         sessionmaker = create_sessionmaker(engine)
         api_keys = ApiKeyAuthenticator(sessionmaker, cache_seconds=settings.api_key_cache_seconds,
                                        last_used_write_seconds=settings.api_key_last_used_write_seconds)
+        client_tokens = ClientTokens(settings.identity_private_key.get_secret_value().strip(),
+                                     lifetime=timedelta(minutes=settings.api_client_token_minutes))
         state = GatewayState(
             settings=settings, engine=engine, sessionmaker=sessionmaker, upstream=create_upstream(settings),
             api_keys=api_keys,
-            authentication=Authentication([api_keys, SessionAuthenticator(sessionmaker, policy=policy_of(settings))]),
+            authentication=Authentication([api_keys, ClientTokenAuthenticator(client_tokens),
+                                           SessionAuthenticator(sessionmaker, policy=policy_of(settings))]),
+            client_tokens=client_tokens,
             identity_tokens=IdentityTokens(signer, reuse_seconds=settings.identity_token_reuse_seconds),
         )
         state.rate_limiter = RateLimiter.from_settings(settings)
@@ -102,6 +110,8 @@ DESCRIPTION = f"""The platform's only door. Every service is reached under
 method; each service documents its own API at `{API_PREFIX}/<service>/docs`.
 
 Authenticate with an API key, as `Authorization: Bearer ntc_...` or `X-API-Key: ntc_...`.
+API clients get a short-lived bearer token from `POST /oauth/token` (OAuth 2.0 client
+credentials) and send it as `Authorization: Bearer <token>`.
 Requests without a credential are forwarded anonymously; the service decides what is public.
 Errors are RFC 9457 problem+json."""
 
@@ -146,6 +156,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_cors(app, settings)  # closed (no middleware at all) unless GATEWAY_CORS_ALLOWED_ORIGINS is set
     app.add_middleware(RequestContextMiddleware, service="gateway", max_body_bytes=settings.max_request_body_bytes)
     app.include_router(health.router)
+    app.include_router(api_clients.router)
     docs.install(app)
     app.include_router(portal.router)
     app.mount("/portal/static", StaticFiles(directory=portal.STATIC_DIR), name="portal-static")

@@ -76,6 +76,9 @@ class GatewaySettings(ServiceSettings):
     # A signed identity token is reused for the same caller this long; tokens live
     # TOKEN_LIFETIME (60 s), so a reused token still has at least 30 s to run.
     identity_token_reuse_seconds: float = Field(default=30.0, ge=0)
+    # API clients' access tokens (POST /oauth/token) live this long; revoking a client stops new
+    # tokens at once, and the ones it holds run out within this time.
+    api_client_token_minutes: float = Field(default=15.0, gt=0, le=60)
 
     # Staff sign-in to the portal (gateway/staff). "local": accounts with argon2 passwords in
     # the gateway database; an OpenID Connect provider is meant to plug in as another mode.
@@ -87,6 +90,9 @@ class GatewaySettings(ServiceSettings):
     # After this many wrong passwords in a row an account is locked for staff_lockout_minutes.
     staff_lockout_attempts: int = Field(default=5, ge=1)
     staff_lockout_minutes: float = Field(default=15.0, gt=0)
+    # The portal's language when neither the ntc_lang cookie (the header's switch) nor the
+    # browser's Accept-Language names one it speaks (gateway.i18n): Kazakh, the state language.
+    portal_default_language: Literal["kk", "ru", "en"] = "kk"
 
     @model_validator(mode="before")
     @classmethod

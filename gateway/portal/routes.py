@@ -1,4 +1,9 @@
-"""The staff portal: server-rendered pages, no JavaScript, nothing fetched from elsewhere.
+"""The staff portal: server-rendered pages, nothing fetched from elsewhere, in Kazakh, Russian or English.
+
+Every page works without JavaScript; the dashboard loads the vendored htmx
+(``static/vendor``) only to refresh its services table in place. The language is the
+``ntc_lang`` cookie's (the header's switch, ``/language/<code>``), else the browser's
+``Accept-Language``, else ``GATEWAY_PORTAL_DEFAULT_LANGUAGE`` (``gateway.i18n``).
 
 ``/status`` is public (operators check readiness there); every other page needs a signed-in
 staff member, and the administration pages the administrator role. Every form carries a
@@ -18,11 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader
 from starlette.templating import Jinja2Templates
 
+from gateway import i18n
 from gateway.audit.service import list_events
 from gateway.authentication import SESSION_COOKIE
 from gateway.health import readiness
+from gateway.i18n import N_
 from gateway.proxy.forwarder import API_PREFIX
 from gateway.staff import service as staff
 from gateway.staff.service import SignedIn
@@ -31,7 +39,9 @@ from kernel.db import utcnow
 if TYPE_CHECKING:
     from gateway.app import GatewayState
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                                            autoescape=True))
+i18n.install(TEMPLATES.env)
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Strict by default: the page loads only its own stylesheet and can be framed by no one.
@@ -42,12 +52,20 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+# A page's language follows the cookie and Accept-Language: caches must keep the versions apart.
+PAGE_HEADERS = {**SECURITY_HEADERS, "Vary": "Accept-Language, Cookie"}
 
 SIGN_IN_CSRF_COOKIE = "ntc_sign_in_csrf"
 SIGN_IN_CSRF_SECONDS = 3600
 CSRF_FIELD = "csrf_token"
 AUDIT_PAGE_SIZE = 50
 ADMINISTRATOR = "administrator"
+# gateway.staff.service.SIGN_IN_REFUSED, marked here for the portal's catalogue (a test keeps them equal).
+SIGN_IN_REFUSED = N_("The email or password is wrong.")
+# The readiness report's statuses, as the services table shows them; others are shown as they come.
+STATUS_LABELS = {"ready": N_("ready"), "not ready": N_("not ready"), "unreachable": N_("unreachable"),
+                 "timeout": N_("timeout")}
+LANGUAGE_NEXT_MAX = 2000
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,23 +81,24 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("registry", "Registry",
-            "Trade unions, employer associations and employers: registrations, affiliations, membership figures "
-            "(as counts only), regions, sectors and the legal rule sets.", "registry", "registry"),
-    Section("bargaining", "Bargaining",
-            "Negotiations and agreements (general, sectoral, regional, enterprise), bargaining commissions, "
-            "proposals, signatures, disagreement protocols, and the tripartite commissions' sittings.",
+    Section("registry", N_("Registry"),
+            N_("Trade unions, employer associations and employers: registrations, affiliations, membership figures "
+               "(as counts only), regions, sectors and the legal rule sets."), "registry", "registry"),
+    Section("bargaining", N_("Bargaining"),
+            N_("Negotiations and agreements (general, sectoral, regional, enterprise), bargaining commissions, "
+               "proposals, signatures, disagreement protocols, and the tripartite commissions' sittings."),
             "bargaining", "bargaining"),
-    Section("disputes", "Disputes",
-            "Collective labour disputes from demands to settlement, conciliation commissions, mediators and "
-            "arbitrators, freedom-of-association complaints and their statutory deadlines.", "disputes", "disputes"),
-    Section("notifications", "Notifications",
-            "Subscriptions, deliveries (webhook, e-mail, in-portal inbox), the delivery log and dead letters.",
+    Section("disputes", N_("Disputes"),
+            N_("Collective labour disputes from demands to settlement, conciliation commissions, mediators and "
+               "arbitrators, freedom-of-association complaints and their statutory deadlines."),
+            "disputes", "disputes"),
+    Section("notifications", N_("Notifications"),
+            N_("Subscriptions, deliveries (webhook, e-mail, in-portal inbox), the delivery log and dead letters."),
             "notifications", "notifications"),
-    Section("reports", "Reports",
-            "Figures across the services: agreements in force, disputes by stage, coverage by region and sector.",
-            None, "reports"),
-    Section("admin", "Administration", "Staff accounts and the audit log.", needs_role=ADMINISTRATOR),
+    Section("reports", N_("Reports"),
+            N_("Figures across the services: agreements in force, disputes by stage, coverage by region and "
+               "sector."), None, "reports"),
+    Section("admin", N_("Administration"), N_("Staff accounts and the audit log."), needs_role=ADMINISTRATOR),
 )
 SECTION_BY_SLUG = {section.slug: section for section in SECTIONS}
 
@@ -96,14 +115,35 @@ def _secure(request: Request) -> bool:
     return bool(_state(request).settings.session_cookie_secure)
 
 
+def language_of(request: Request) -> str:
+    return i18n.choose_language(request.cookies.get(i18n.LANGUAGE_COOKIE), request.headers.get("accept-language"),
+                                _state(request).settings.portal_default_language)
+
+
+def translate(request: Request, message: str, **variables: Any) -> str:
+    """``message`` in the request's language, with ``%(name)s`` placeholders filled in."""
+    translated = i18n.translations(language_of(request)).gettext(message)
+    return translated % variables if variables else translated
+
+
+def _here(request: Request) -> str:
+    """This page's local path and query: where the language switch comes back to (the dashboard
+    after a form was posted, since only pages can be gone back to)."""
+    if request.method != "GET":
+        return "/"
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
 def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200,
            signed_in: SignedIn | None = None, token: str | None = None) -> HTMLResponse:
     page = {"sections": SECTIONS, "api_prefix": API_PREFIX, "user": None, "csrf_token": None, "current": None,
+            "lang": language_of(request), "languages": tuple(i18n.LANGUAGE_NAMES.items()), "here": _here(request),
             **context}
     if signed_in is not None and token is not None:
         page["user"] = signed_in.account
         page["csrf_token"] = staff.csrf_token_of(token)
-    return TEMPLATES.TemplateResponse(request, template, page, status_code=status, headers=SECURITY_HEADERS)
+    return TEMPLATES.TemplateResponse(request, template, page, status_code=status, headers=PAGE_HEADERS)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -112,29 +152,31 @@ def redirect(url: str) -> RedirectResponse:
 
 def error_page(request: Request, status: int, title: str, detail: str, *,
                signed_in: SignedIn | None = None, token: str | None = None) -> HTMLResponse:
+    """An error page; ``title`` and ``detail`` are already in the request's language (``translate``)."""
     return render(request, "error.html", {"title": title, "detail": detail}, status=status,
                   signed_in=signed_in, token=token)
 
 
 def csrf_refused(request: Request) -> HTMLResponse:
-    return error_page(request, 403, "Form expired or forged",
-                      "This form did not carry a valid security token, so nothing was done. "
-                      "Go back, reload the page and try again.")
+    return error_page(request, 403, translate(request, N_("Form expired or forged")),
+                      translate(request, N_("This form did not carry a valid security token, so nothing was done. "
+                                            "Go back, reload the page and try again.")))
 
 
 def _clear_session_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", secure=_secure(request), httponly=True, samesite="lax")
 
 
-async def _current(request: Request) -> tuple[SignedIn, str] | None:
-    """The signed-in staff member of this browser, and their session token."""
+async def _current(request: Request, *, touch: bool = True) -> tuple[SignedIn, str] | None:
+    """The signed-in staff member of this browser, and their session token. ``touch=False`` leaves
+    the session's last-seen time alone (automatic refreshes must not keep an idle session alive)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     state = _state(request)
     async with state.sessionmaker() as session:
         signed_in = await staff.find_signed_in(session, token, policy=staff.policy_of(state.settings))
-        if signed_in is not None and session.dirty:
+        if touch and signed_in is not None and session.dirty:
             await session.commit()
     return (signed_in, token) if signed_in is not None else None
 
@@ -153,6 +195,7 @@ async def _services(request: Request) -> tuple[bool, dict[str, Any], list[dict[s
             "name": name,
             "status": answer["status"],
             "ready": answer["status"] == "ready",
+            "status_label": STATUS_LABELS.get(answer["status"]),
             "checks": answer["checks"],
             "docs": f"{API_PREFIX}/{name}/docs",
             "asyncapi": f"{API_PREFIX}/{name}/asyncapi.json",
@@ -162,6 +205,14 @@ async def _services(request: Request) -> tuple[bool, dict[str, Any], list[dict[s
     return ready, report["checks"], services
 
 
+def _local_path(target: str | None) -> str:
+    """``target`` if it is a path on this site, else ``/``: the language switch never sends a browser away."""
+    if (not target or len(target) > LANGUAGE_NEXT_MAX or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(character) < 0x20 or ord(character) == 0x7F for character in target)):
+        return "/"
+    return target
+
+
 # --------------------------------------------------------------------------- public
 
 
@@ -169,6 +220,16 @@ async def _services(request: Request) -> tuple[bool, dict[str, Any], list[dict[s
 async def status_page(request: Request) -> HTMLResponse:
     ready, gateway_checks, services = await _services(request)
     return render(request, "status.html", {"ready": ready, "gateway_checks": gateway_checks, "services": services})
+
+
+@router.get("/language/{code}", response_class=HTMLResponse)
+async def choose_language(request: Request, code: str, next: str = "/") -> Response:
+    """Remembers the chosen language in the ``ntc_lang`` cookie and goes back to the page (a local path)."""
+    response = redirect(_local_path(next))
+    if code in i18n.LANGUAGES:
+        response.set_cookie(i18n.LANGUAGE_COOKIE, code, max_age=i18n.LANGUAGE_COOKIE_SECONDS, path="/",
+                            secure=_secure(request), httponly=True, samesite="lax")
+    return response
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -207,7 +268,7 @@ async def sign_in(request: Request) -> Response:
                 address=_address(request), user_agent=request.headers.get("user-agent"))
         except staff.SignInRefused:
             await session.commit()  # the failed attempt, any lock-out and their audit rows
-            return _sign_in_page(request, email=email.strip(), error=staff.SIGN_IN_REFUSED, status=400)
+            return _sign_in_page(request, email=email.strip(), error=SIGN_IN_REFUSED, status=400)
         await session.commit()
     response = redirect("/")
     response.set_cookie(SESSION_COOKIE, token, max_age=int(signed_in.session.expires_at.timestamp()
@@ -258,14 +319,30 @@ async def dashboard(request: Request) -> Response:
         return _to_sign_in(request)
     ready, gateway_checks, services = await _services(request)
     return render(request, "dashboard.html",
-                  {"ready": ready, "gateway_checks": gateway_checks, "services": services, "current": None},
+                  {"ready": ready, "gateway_checks": gateway_checks, "services": services, "current": None,
+                   "checked_at": utcnow(), "refresh_url": "/"},
+                  signed_in=current[0], token=current[1])
+
+
+@router.get("/dashboard/services", response_class=HTMLResponse)
+async def dashboard_services(request: Request) -> Response:
+    """The dashboard's services table alone, which htmx fetches every few seconds."""
+    current = await _current(request, touch=False)
+    if current is None:  # htmx follows HX-Redirect; a plain visit follows the 303
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=401, headers={**SECURITY_HEADERS, "HX-Redirect": "/sign-in"})
+        return _to_sign_in(request)
+    _, _, services = await _services(request)
+    return render(request, "_services.html", {"services": services, "checked_at": utcnow(), "refresh_url": "/"},
                   signed_in=current[0], token=current[1])
 
 
 def _forbidden(request: Request, current: tuple[SignedIn, str], role: str) -> HTMLResponse:
-    return error_page(request, 403, "Not allowed",
-                      f"This page is for staff with the {role} role. Your roles: "
-                      f"{', '.join(current[0].account.roles) or 'none'}.", signed_in=current[0], token=current[1])
+    return error_page(request, 403, translate(request, N_("Not allowed")),
+                      translate(request, N_("This page is for staff with the %(role)s role. Your roles: %(roles)s."),
+                                role=role,
+                                roles=", ".join(current[0].account.roles) or translate(request, N_("none"))),
+                      signed_in=current[0], token=current[1])
 
 
 @router.get("/admin", response_class=HTMLResponse)

@@ -28,6 +28,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 EMAIL, PASSWORD = "registrar.admin@ntc.example", "a browser-test password"
+# The navigation in each language: its label, then the sections' titles.
+NAVIGATION = {
+    "kk": ("Бөлімдер", ["Тізілім", "Ұжымдық келіссөздер", "Даулар", "Хабарламалар", "Есептер", "Әкімшілендіру"]),
+    "ru": ("Разделы", ["Реестр", "Коллективные переговоры", "Споры", "Уведомления", "Отчеты", "Администрирование"]),
+    "en": ("Sections", ["Registry", "Bargaining", "Disputes", "Notifications", "Reports", "Administration"]),
+}
+SWITCH = {"kk": ("Тіл", "Қазақша"), "ru": ("Язык", "Русский"), "en": ("Language", "English")}
 
 pytestmark = [
     pytest.mark.browser,
@@ -73,7 +80,9 @@ def test_sign_in_browse_the_sections_and_sign_out(portal_url: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page()
+            page = browser.new_page(locale="en-GB")  # Accept-Language: en-GB
+            console_errors: list[str] = []
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
             page.goto(portal_url + "/")
             expect(page).to_have_url(portal_url + "/sign-in")
             expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
@@ -95,6 +104,14 @@ def test_sign_in_browse_the_sections_and_sign_out(portal_url: str) -> None:
                 expect(navigation.get_by_role("link", name=title)).to_be_visible()
             expect(page.get_by_role("cell", name="ready").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+            # htmx (vendored, same origin) refreshes the services table in place every 10 s.
+            assert page.evaluate("typeof htmx") == "object"
+            with page.expect_response(lambda response: response.url.endswith("/dashboard/services"),
+                                      timeout=20_000) as refreshed:
+                pass
+            assert refreshed.value.status == 200
+            expect(page.locator("#services caption")).to_have_text("Services behind the gateway")
+            expect(page).to_have_url(portal_url + "/")
 
             for title in titles:
                 navigation.get_by_role("link", name=title).click()
@@ -103,6 +120,24 @@ def test_sign_in_browse_the_sections_and_sign_out(portal_url: str) -> None:
             page.get_by_role("link", name="Audit log").click()
             expect(page.get_by_role("rowheader", name="staff.sign_in", exact=True)).to_be_visible()
             expect(page.get_by_role("rowheader", name="staff.sign_in_failed")).to_be_visible()
+
+            for language in ("kk", "ru", "en"):  # the header's switch, from the page one is on
+                label, titles_there = NAVIGATION[language]
+                page.get_by_role("navigation", name=SWITCH[page.locator("html").get_attribute("lang")][0]) \
+                    .get_by_role("link", name=SWITCH[language][1]).click()
+                expect(page).to_have_url(portal_url + "/admin/audit")
+                expect(page.locator("html")).to_have_attribute("lang", language)
+                there = page.get_by_role("navigation", name=label, exact=True)
+                for title in titles_there:
+                    expect(there.get_by_role("link", name=title, exact=True)).to_be_visible()
+                there.get_by_role("link", name=titles_there[0], exact=True).click()
+                expect(page.get_by_role("heading", level=1)).to_have_text(titles_there[0])
+                page.go_back()
+                if language != "en":
+                    page.goto(portal_url + "/")
+                    page.screenshot(path=str(ARTIFACTS / f"dashboard-{language}.png"), full_page=True)
+                    page.goto(portal_url + "/admin/audit")
+            assert not [error for error in console_errors if "Content Security Policy" in error], console_errors
 
             page.get_by_role("button", name="Sign out", exact=True).click()
             expect(page).to_have_url(portal_url + "/sign-in")

@@ -74,7 +74,7 @@ async def test_metrics(gateway: Gateway) -> None:
 async def test_status_page(make_gateway: GatewayFactory, echo_url: str, down_url: str) -> None:
     gateway = await make_gateway(service_urls={"registry": echo_url, "disputes": down_url})
 
-    response = await gateway.client.get("/status")
+    response = await gateway.client.get("/status", headers={"Accept-Language": "en"})
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")

@@ -39,7 +39,8 @@ async def browsers(gateway: Gateway) -> AsyncIterator[Callable[[], httpx.AsyncCl
 
     def open_browser() -> httpx.AsyncClient:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.asgi_app, client=("203.0.113.9", 50001)),
-                                   base_url="https://gateway.test", timeout=30)
+                                   base_url="https://gateway.test", timeout=30,
+                                   headers={"Accept-Language": "en"})  # these tests read the English pages
         opened.append(client)
         return client
 

@@ -1,0 +1,181 @@
+"""The tenancy contract, end to end: an organisation never learns that another's object exists.
+
+The services that own organisation-scoped objects run for real (uvicorn processes, their own
+databases, a real nats-server), with the registry producing the events that create those
+objects; the gateway runs in front of them in-process. Each organisation authenticates with
+its own API key. The object kinds and the requests tried are the table in
+``tests/support/tenancy.py``: a service adding an organisation-owned object adds a row there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.registry.organisations.rules import make_bin
+from tests.gateway.support import Gateway, GatewayFactory
+from tests.support.processes import ServiceProcess
+from tests.support.services import eventually
+from tests.support.tenancy import OPERATIONS, TENANT_OBJECTS, Route, TenantObject
+
+API = "/api/v1"
+OWNING_SERVICES = ("registry", "notifications")  # the registry's events create the inbox messages
+
+
+@dataclass
+class Tenant:
+    name: str
+    organisation_id: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@dataclass
+class Platform:
+    gateway: Gateway
+    tenants: list[Tenant]
+
+
+@pytest.fixture
+async def platform(make_database, nats_server, public_key: str, make_gateway: GatewayFactory,
+                   tmp_path: Path) -> AsyncIterator[Platform]:
+    processes: list[ServiceProcess] = []
+    try:
+        for name in OWNING_SERVICES:
+            prefix = name.upper()
+            process = ServiceProcess(name, {
+                f"{prefix}_DATABASE_URL": await make_database(name),
+                f"{prefix}_NATS_URL": nats_server.url,
+                f"{prefix}_IDENTITY_PUBLIC_KEY": public_key,
+                f"{prefix}_ENVIRONMENT": "test",
+                f"{prefix}_RELAY_POLL_SECONDS": "0.1",
+                f"{prefix}_LOG_LEVEL": "WARNING",
+            }, tmp_path)
+            processes.append(process)
+            await asyncio.to_thread(process.start)
+        gateway = await make_gateway(service_urls={p.name: p.url for p in processes}, rate_limit_enabled=False)
+        _, registrar_key = await gateway.issue_key(roles=("registrar",), name="registry clerk")
+        tenants = []
+        for name, body in [
+            ("union A", {"kind": "sectoral_union", "name_kk": "Кәсіподақ А", "name_ru": "Профсоюз А",
+                         "region_code": "75"}),
+            ("employer B", {"kind": "employer", "name_kk": "Қарағанды көмір", "name_ru": "Карагандауголь",
+                            "bin": make_bin("99014000123")}),
+        ]:
+            registered = await gateway.client.post(f"{API}/registry/organisations", json=body,
+                                                   headers={"Authorization": f"Bearer {registrar_key}"})
+            assert registered.status_code == 201, registered.text
+            organisation_id = registered.json()["id"]
+            _, key = await gateway.issue_key(roles=("employer",) if body["kind"] == "employer" else ("union",),
+                                             organisation_id=uuid.UUID(organisation_id), name=f"{name} system")
+            tenants.append(Tenant(name, organisation_id, key))
+        for tenant in tenants:
+            for kind in TENANT_OBJECTS:
+                await eventually(lambda t=tenant, k=kind: _own_ids(gateway, t, k), timeout=30,
+                                 what=f"{tenant.name}'s {kind.kind} objects")
+        yield Platform(gateway, tenants)
+    finally:
+        for process in reversed(processes):
+            await asyncio.to_thread(process.stop)
+
+
+async def _own_ids(gateway: Gateway, tenant: Tenant, kind: TenantObject) -> list[str]:
+    response = await gateway.client.get(f"{API}/{kind.service}{kind.list_path}", headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    return kind.ids_of(response.json())
+
+
+async def _send(gateway: Gateway, kind: TenantObject, route: Route, object_id: str,
+                headers: dict[str, str]) -> httpx.Response:
+    return await gateway.client.request(route.method, f"{API}/{kind.service}{route.path.format(id=object_id)}",
+                                        json=route.body, headers=headers)
+
+
+def _comparable(response: httpx.Response) -> tuple[int, str, dict[str, Any]]:
+    body = response.json()
+    return response.status_code, response.headers.get("content-type", ""), {**body, "instance": None}
+
+
+def test_every_kind_names_every_operation() -> None:
+    for kind in TENANT_OBJECTS:
+        assert set(kind.operations) == set(OPERATIONS), kind.kind
+        assert kind.routes(), f"{kind.kind}: at least one request must be tried"
+        assert kind.service in OWNING_SERVICES, f"start {kind.service} in the tenancy fixture"
+
+
+async def test_no_organisation_reaches_another_organisations_objects(platform: Platform) -> None:
+    gateway, tenants = platform.gateway, platform.tenants
+    failures: list[str] = []
+    tried = 0
+    for kind in TENANT_OBJECTS:
+        owned = {tenant.name: await _own_ids(gateway, tenant, kind) for tenant in tenants}
+        before = {tenant.name: (await gateway.client.get(f"{API}/{kind.service}{kind.list_path}",
+                                                         headers=tenant.headers)).json() for tenant in tenants}
+        # Nobody lists another organisation's objects.
+        for tenant in tenants:
+            for other in tenants:
+                if other is not tenant and set(owned[tenant.name]) & set(owned[other.name]):
+                    failures.append(f"{tenant.name} lists {other.name}'s {kind.kind}")
+        for caller in tenants:
+            for operation, route in kind.routes():
+                missing = await _send(gateway, kind, route, str(uuid.uuid4()), caller.headers)
+                if missing.status_code != 404:
+                    failures.append(f"{caller.name} {operation} missing {kind.kind}: {missing.status_code}")
+                    continue
+                expected = _comparable(missing)
+                for owner in tenants:
+                    if owner is caller:
+                        continue
+                    for object_id in owned[owner.name]:
+                        tried += 1
+                        foreign = await _send(gateway, kind, route, object_id, caller.headers)
+                        if _comparable(foreign) != expected:
+                            failures.append(f"{caller.name} {operation} {owner.name}'s {kind.kind} {object_id}: "
+                                            f"{foreign.status_code} {foreign.text[:300]} "
+                                            f"(missing: {missing.text[:300]})")
+                # No credential at all: 401, whoever owns the object.
+                anonymous = await _send(gateway, kind, route, owned[caller.name][0], {})
+                if anonymous.status_code != 401:
+                    failures.append(f"anonymous {operation} {kind.kind}: {anonymous.status_code}")
+        # The refused attempts changed nothing the owners can see.
+        for tenant in tenants:
+            after = (await gateway.client.get(f"{API}/{kind.service}{kind.list_path}", headers=tenant.headers)).json()
+            if after != before[tenant.name]:
+                failures.append(f"{tenant.name}'s {kind.kind} listing changed after others' attempts")
+        # Own objects answer 2xx.
+        for tenant in tenants:
+            for operation, route in kind.routes():
+                for object_id in owned[tenant.name]:
+                    own = await _send(gateway, kind, route, object_id, tenant.headers)
+                    if not 200 <= own.status_code < 300:
+                        failures.append(f"{tenant.name} {operation} own {kind.kind}: "
+                                        f"{own.status_code} {own.text[:300]}")
+        unauthenticated = await gateway.client.get(f"{API}/{kind.service}{kind.list_path}")
+        if unauthenticated.status_code != 401:
+            failures.append(f"anonymous listing of {kind.kind}: {unauthenticated.status_code}")
+    assert not failures, "\n".join(failures)
+    assert tried >= len(tenants) * (len(tenants) - 1), "the matrix tried nothing"
+
+
+async def test_an_employer_key_sees_only_its_own_inbox(platform: Platform) -> None:
+    gateway = platform.gateway
+    employer = next(t for t in platform.tenants if t.name.startswith("employer"))
+    union = next(t for t in platform.tenants if t is not employer)
+
+    inbox = await gateway.client.get(f"{API}/notifications/inbox", headers=employer.headers)
+
+    assert inbox.status_code == 200, inbox.text
+    items = inbox.json()["items"]
+    assert items and all(item["subject"] != union.organisation_id for item in items)
+    assert any(item["subject"] == employer.organisation_id for item in items)
+    assert inbox.json()["unread"] == len(items)

@@ -1,0 +1,70 @@
+"""The tenancy contract: every organisation-owned object kind, and the requests to try on it.
+
+The gateway's tenancy test (tests/gateway/test_tenancy.py) runs each owning service for real
+behind the gateway and, for every organisation credential against every other organisation's
+objects, expects exactly what a random missing id gets: 404 with the same problem body.
+
+A service that adds an organisation-owned object adds a row to ``TENANT_OBJECTS`` (and, if
+it is a new service, starts in the test's fixture). A route that does not exist yet is listed
+with ``NOT_YET`` and a reason, so the gap is visible and the row is completed when it lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Operation = Literal["read", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # relative to /api/v1/<service>, with "{id}" for the object's id
+    body: dict[str, Any] | None = None  # JSON sent with it, if any
+
+
+@dataclass(frozen=True)
+class NotYet:
+    reason: str
+
+
+NOT_YET = NotYet
+
+
+@dataclass(frozen=True)
+class TenantObject:
+    service: str
+    kind: str
+    list_path: str  # GET: the caller's own objects of this kind
+    ids_of: Callable[[Any], list[str]]  # the ids in that listing's JSON body
+    operations: dict[Operation, Route | NotYet]
+
+    def routes(self) -> list[tuple[Operation, Route]]:
+        return [(name, route) for name, route in self.operations.items() if isinstance(route, Route)]
+
+    def missing(self) -> list[tuple[Operation, str]]:
+        return [(name, route.reason) for name, route in self.operations.items() if isinstance(route, NotYet)]
+
+
+def _items(body: Any) -> list[str]:
+    return [str(item["id"]) for item in body["items"]]
+
+
+TENANT_OBJECTS: tuple[TenantObject, ...] = (
+    TenantObject(
+        service="notifications",
+        kind="inbox message",
+        list_path="/inbox",
+        ids_of=_items,
+        operations={
+            "read": NOT_YET("no GET /inbox/{id}: messages are read through the listing"),
+            "update": Route("POST", "/inbox/{id}/read"),
+            "delete": NOT_YET("no DELETE /inbox/{id}: messages are not deleted"),
+        },
+    ),
+)
+
+# Every operation must be named for every kind, as a route or as NOT_YET with a reason.
+OPERATIONS: tuple[Operation, ...] = ("read", "update", "delete")
