@@ -40,7 +40,8 @@ class RunningService:
 
 @asynccontextmanager
 async def running(app: FastAPI, signer: IdentitySigner, name: str) -> AsyncIterator[RunningService]:
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+    # Shutdown is bounded inside the app (10 s a step); leave room for all its steps on a loaded machine.
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
             yield RunningService(app=app, client=client, signer=signer)
