@@ -141,11 +141,3 @@ async def declare_stream(js: JetStreamContext, spec: StreamSpec) -> None:
 async def declare_consumer(js: JetStreamContext, spec: ConsumerSpec) -> None:
     # add_consumer creates or, for an identical/compatible durable, updates it.
     await js.add_consumer(spec.stream, spec.config())
-
-
-async def stream_exists(js: JetStreamContext, name: str) -> bool:
-    try:
-        await js.stream_info(name)
-    except NotFoundError:
-        return False
-    return True

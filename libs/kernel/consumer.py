@@ -34,7 +34,7 @@ from sqlmodel import Field, SQLModel
 
 from kernel.bus import Bus, ConsumerSpec, StreamSpec, declare_consumer, declare_stream
 from kernel.db import UTCDateTime, utcnow
-from kernel.events import CloudEvent
+from kernel.events import CloudEvent, stream_name, stream_subjects
 from kernel.observability import correlation_id
 
 log = structlog.get_logger(__name__)
@@ -96,11 +96,11 @@ class Subscription:
 
     @property
     def stream(self) -> str:
-        return f"{self.producer.upper()}_EVENTS"
+        return stream_name(self.producer)
 
     @property
     def subjects(self) -> list[str]:
-        return list(self.filter_subjects) or [f"kz.ntc.{self.producer}.>"]
+        return list(self.filter_subjects) or stream_subjects(self.producer)
 
 
 async def apply_once(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -39,12 +39,6 @@ class CloudEvent(BaseModel):
     def _utc(cls, value: datetime) -> datetime:
         return value.astimezone(UTC)
 
-    @property
-    def producer(self) -> str:
-        match = TYPE_PATTERN.match(self.type)
-        assert match is not None
-        return match["producer"]
-
     def to_json(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()
 
@@ -62,9 +56,6 @@ class EventData(BaseModel):
     def subject(self) -> str | None:
         """The aggregate id the event is about (CloudEvents ``subject``)."""
         return None
-
-
-E = TypeVar("E", bound=EventData)
 
 
 def envelope(data: EventData, *, source: str, correlation_id: str | None = None, event_id: str | None = None,

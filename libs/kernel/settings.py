@@ -6,7 +6,6 @@ Nothing else in the platform reads the environment. A service subclasses
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -50,13 +49,6 @@ class ServiceSettings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
         refuse_placeholder_secrets(self)
         return self
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            return Path(self.database_url.removeprefix(prefix))
-        return None
 
 
 def refuse_placeholder_secrets(settings: BaseSettings) -> None:
