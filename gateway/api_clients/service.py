@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api_clients.models import ApiClient
-from gateway.api_keys.service import normalise_roles
+from gateway.api_keys.service import hash_key, normalise_roles
 from gateway.audit.service import CLI_ACTOR, record
 from kernel.db import utcnow
 from kernel.problems import FieldError, NotFound, Problem
@@ -24,9 +23,8 @@ def generate_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def hash_secret(secret: str) -> str:
-    # As for API keys: the secret is 32 random bytes, so a fast hash is right (nothing to guess).
-    return hashlib.sha256(secret.encode()).hexdigest()
+# A client secret is 32 random bytes like an API key, so it is hashed the same way.
+hash_secret = hash_key
 
 
 async def register_api_client(
