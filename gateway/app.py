@@ -150,7 +150,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # metrics) wraps the forwarder, which answers /api/v1/<service>/... itself and hands
     # everything else to the routes below.
     app.add_middleware(Forwarder, service_urls=settings.service_urls,
-                       buffer_request_body_bytes=settings.buffer_request_body_bytes)
+                       buffer_request_body_bytes=settings.buffer_request_body_bytes,
+                       accepted_media_types=frozenset(settings.accepted_media_types))
     # Refuses a cookie-authenticated unsafe API call without the session's CSRF token, before forwarding.
     app.add_middleware(SessionCsrfGuard)
     install_cors(app, settings)  # closed (no middleware at all) unless GATEWAY_CORS_ALLOWED_ORIGINS is set

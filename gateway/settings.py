@@ -53,6 +53,11 @@ class GatewaySettings(ServiceSettings):
     # Bodies up to this size (declared by Content-Length) are read whole and sent in one
     # write; larger or chunked bodies are streamed through without buffering.
     buffer_request_body_bytes: int = Field(default=65_536, ge=0)
+    # A POST, PUT or PATCH body of any other media type is refused (415) and not forwarded;
+    # JSON ones (application/json, */*+json) must parse, else 400, so they are read whole
+    # first (GATEWAY_MAX_REQUEST_BODY_BYTES bounds that). Other types stream through.
+    accepted_media_types: list[str] = Field(default_factory=lambda: [
+        "application/json", "application/merge-patch+json", "multipart/form-data", "text/csv"])
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     # FastAPI's native OpenTelemetry (spans and metrics per request). Prometheus metrics
     # and traceparent forwarding work without it.
@@ -121,6 +126,11 @@ class GatewaySettings(ServiceSettings):
                 raise ValueError(f"service {name}: {url!r} is not an http(s) base URL")
             checked[name] = url.rstrip("/")
         return checked
+
+    @field_validator("accepted_media_types")
+    @classmethod
+    def _lower_case_media_types(cls, value: list[str]) -> list[str]:
+        return [media_type.strip().lower() for media_type in value if media_type.strip()]
 
     @field_validator("identity_token_reuse_seconds")
     @classmethod

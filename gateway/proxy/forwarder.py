@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 import httpx
+import orjson
 import structlog
 from prometheus_client import Counter, Histogram
 from starlette.requests import ClientDisconnect, Request
@@ -24,7 +25,7 @@ from gateway.proxy.headers import returned_response_headers, sort_request_header
 from gateway.proxy.upstream import is_timeout
 from kernel.identity import IDENTITY_HEADER
 from kernel.observability import BodyTooLarge, correlation_id, new_correlation_id
-from kernel.problems import Problem, problem_response
+from kernel.problems import FieldError, Problem, problem_response
 
 if TYPE_CHECKING:
     from gateway.app import GatewayState
@@ -46,6 +47,8 @@ _IDENTITY_HEADER = IDENTITY_HEADER.encode()
 # Served by each service for operators on the inside (Prometheus scrapes services directly), never forwarded.
 INTERNAL_PATHS = frozenset({"/metrics"})
 MAX_CACHED_URLS = 4_096
+# Methods whose body the gateway checks before forwarding (its media type; JSON's syntax).
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _RESPONSE_START = "http.response.start"
 _RESPONSE_BODY = "http.response.body"
 
@@ -61,6 +64,34 @@ class PayloadTooLarge(Problem):
 
     def __init__(self, exc: BodyTooLarge) -> None:
         super().__init__(413, "payload-too-large", "Payload too large", str(exc.detail))
+
+
+class UnsupportedMediaType(Problem):
+    def __init__(self, media_type: str | None, accepted: frozenset[str]) -> None:
+        said = f"Content-Type {media_type!r}" if media_type else "A body without a Content-Type"
+        detail = f"{said} is not accepted; send one of {', '.join(sorted(accepted))}."
+        super().__init__(415, "unsupported-media-type", "Unsupported media type", detail,
+                         errors=[FieldError(pointer="/headers/content-type", rule="media_type", detail=detail)],
+                         headers={"Accept-Post": ", ".join(sorted(accepted))})
+
+
+class MalformedJson(Problem):
+    def __init__(self, reason: str) -> None:
+        detail = f"The body is declared as JSON but is not valid JSON: {reason}."
+        super().__init__(400, "malformed-json", "Malformed JSON", detail,
+                         errors=[FieldError(pointer="", rule="malformed_json", detail=detail)])
+
+
+def is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def check_json(body: bytes) -> None:
+    """Raises `MalformedJson` unless ``body`` is one JSON document (UTF-8, RFC 8259)."""
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJson(exc.msg) from None
 
 
 class BadGateway(Problem):
@@ -152,10 +183,13 @@ class Forwarder:
     starts are answered as problem+json here, as the app's handlers would.
     """
 
-    def __init__(self, app: ASGIApp, *, service_urls: dict[str, str], buffer_request_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, service_urls: dict[str, str], buffer_request_body_bytes: int,
+                 accepted_media_types: frozenset[str] | None = None) -> None:
         self.app = app
         self._service_urls = dict(service_urls)
         self._buffer_limit = buffer_request_body_bytes
+        # None: any media type goes through unchecked (the settings always name a list).
+        self._media_types = accepted_media_types
         self._latency = {name: UPSTREAM_LATENCY.labels(name) for name in service_urls}
         self._urls: dict[str, httpx.URL] = {}
 
@@ -218,11 +252,18 @@ class Forwarder:
         streamed: _StreamedBody | None = None
         body = b""
         if inbound.has_body:
-            if inbound.content_length is not None and inbound.content_length <= self._buffer_limit:
+            # JSON is checked whole before anything is sent, so it is always read first; the
+            # request middleware's size limit bounds what that can cost (past it: 413, unread).
+            parse_json = self._check_media_type(scope["method"], inbound.media_type)
+            if parse_json or (inbound.content_length is not None and inbound.content_length <= self._buffer_limit):
                 try:
                     body = await _read_body(receive)
                 except ClientDisconnect:
                     return None  # the caller went away; nobody to answer
+                if parse_json:
+                    check_json(body)
+                if inbound.chunked:  # re-framed: the service gets the body in one piece, with its length
+                    headers.append((b"content-length", str(len(body)).encode()))
             else:
                 streamed = _StreamedBody(receive)
 
@@ -245,6 +286,15 @@ class Forwarder:
             raise self._failure(service, exc) from None
         self._latency[service].observe(time.perf_counter() - started)
         return response, quota
+
+    def _check_media_type(self, method: str, media_type: str | None) -> bool:
+        """Whether a body of this type, sent with this method, is to be checked as JSON;
+        `UnsupportedMediaType` when the type is not on the accepted list."""
+        if self._media_types is None or method not in BODY_METHODS:
+            return False
+        if media_type not in self._media_types:
+            raise UnsupportedMediaType(media_type, self._media_types)
+        return is_json(media_type)
 
     async def _relay(self, response: httpx.Response, quota: Quota | None, send: Send, service: str) -> None:
         """Pass the service's response on, streaming its body."""

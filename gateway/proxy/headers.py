@@ -36,7 +36,8 @@ WRITTEN_BY_GATEWAY = frozenset({b"host", b"x-request-id", b"forwarded", b"x-real
 NOT_RETURNED = frozenset({b"date", b"server", b"x-request-id"})
 
 # Request header classes
-_FORWARD, _DROP, _AUTHORIZATION, _API_KEY, _COOKIE, _CONNECTION, _CONTENT_LENGTH, _TRANSFER_ENCODING, _HOST = range(9)
+(_FORWARD, _DROP, _AUTHORIZATION, _API_KEY, _COOKIE, _CONNECTION, _CONTENT_LENGTH, _TRANSFER_ENCODING, _HOST,
+ _CONTENT_TYPE) = range(10)
 _MAX_REMEMBERED = 2_000
 _request_classes: dict[bytes, int] = {}
 _response_drops: dict[bytes, bool] = {}
@@ -55,7 +56,7 @@ def _classify_request(name: bytes) -> int:
     lower = name.lower()
     special = {b"authorization": _AUTHORIZATION, b"x-api-key": _API_KEY, b"cookie": _COOKIE,
                b"connection": _CONNECTION, b"content-length": _CONTENT_LENGTH,
-               b"transfer-encoding": _TRANSFER_ENCODING, b"host": _HOST}.get(lower)
+               b"transfer-encoding": _TRANSFER_ENCODING, b"host": _HOST, b"content-type": _CONTENT_TYPE}.get(lower)
     if special is not None:
         return special
     if (_is_hop_by_hop(lower) or is_identity_like(lower) or lower in WRITTEN_BY_GATEWAY
@@ -76,8 +77,16 @@ class InboundRequest:
     credentials: Credentials = field(default_factory=Credentials)
     host: bytes | None = None
     content_length: int | None = None
+    content_type: bytes | None = None  # as sent; forwarded unchanged
     chunked: bool = False
     invalid_content_length: bool = False
+
+    @property
+    def media_type(self) -> str | None:
+        """The Content-Type without its parameters, lower-cased (``application/json``), or None."""
+        if self.content_type is None:
+            return None
+        return self.content_type.partition(b";")[0].strip().lower().decode("latin-1") or None
 
     @property
     def has_body(self) -> bool:
@@ -107,6 +116,9 @@ def sort_request_headers(raw: RawHeaders) -> InboundRequest:
                 inbound.content_length = int(value)
             else:
                 inbound.invalid_content_length = True
+        elif kind == _CONTENT_TYPE:
+            forward.append((name, value))
+            inbound.content_type = value
         elif kind == _AUTHORIZATION:
             credentials.authorization = value.decode("latin-1")
         elif kind == _API_KEY:

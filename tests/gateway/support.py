@@ -24,6 +24,9 @@ from gateway.settings import GatewaySettings
 from kernel.problems import PROBLEM_JSON
 
 SERVICES = ("registry", "bargaining", "disputes", "notifications")
+# Every path the echo service's catch-all route was asked for (it runs in this process, in a
+# thread): a test that must prove a request was never forwarded looks for its unique path here.
+ECHO_SEEN_PATHS: set[str] = set()
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
@@ -114,6 +117,7 @@ def echo_app(gate: TrickleGate) -> FastAPI:
 
     @app.api_route("/{path:path}", methods=ALL_METHODS)
     async def echo(request: Request, path: str) -> Response:
+        ECHO_SEEN_PATHS.add(request.url.path)
         body = await request.body()
         return JSONResponse({
             "method": request.method,
