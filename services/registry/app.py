@@ -8,6 +8,8 @@ from contracts import produced_by
 from kernel.app import ServiceDefinition, create_service_app
 from services.registry.organisations.routes import router as organisations_router
 from services.registry.reference.routes import router as reference_router
+from services.registry.registrations.routes import router as registrations_router
+from services.registry.rulesets.routes import router as rule_sets_router
 from services.registry.settings import RegistrySettings
 
 
@@ -19,7 +21,7 @@ def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
         "status confirmation, affiliation and membership figures.",
         settings=settings or RegistrySettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[organisations_router, reference_router],
+        routers=[organisations_router, registrations_router, rule_sets_router, reference_router],
         sends=produced_by("registry"),
     )
 
