@@ -29,6 +29,7 @@ from kernel.asyncapi import asyncapi_document, event_schema
 from kernel.bus import Bus, StreamSpec
 from kernel.consumer import ConsumerLoop, DeadLetter, DeadLetterLoop, Subscription, replay_dead_letter
 from kernel.db import create_engine, create_sessionmaker, is_postgres
+from kernel.deadlines import DeadlineSpec, DeadlineSweeper
 from kernel.docs import install_offline_docs
 from kernel.events import EventData, stream_name, stream_subjects
 from kernel.identity import Identity, IdentityVerifier, require_roles
@@ -55,6 +56,15 @@ class ServiceDefinition:
     sends: Sequence[type[EventData]] = ()
     subscriptions: Sequence[Subscription] = ()
     background: Sequence[BackgroundTask] = ()
+    # Set by a service that stores deadlines: the lifespan then runs a DeadlineSweeper.
+    deadlines: DeadlineSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.deadlines is not None:
+            # The deadline events are this service's events: documented and relayed like the others.
+            for event_class in (self.deadlines.approaching, self.deadlines.missed):
+                if event_class not in self.sends:
+                    raise ValueError(f"{event_class.event_type} is a deadline event but not in sends")
 
     @property
     def receives(self) -> list[type[EventData]]:
@@ -84,6 +94,7 @@ class PlatformState:
     bus: Bus
     identity_verifier: IdentityVerifier
     relay: Relay | None = None
+    deadline_sweeper: DeadlineSweeper | None = None
     consumer_loops: list[ConsumerLoop] = field(default_factory=list)
     dead_letter_loop: DeadLetterLoop | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -147,6 +158,13 @@ def _lifespan(definition: ServiceDefinition):
             state.dead_letter_loop = DeadLetterLoop(bus, sessionmaker, definition.name, definition.subscriptions,
                                                     state.consumer_loops, replicas=settings.stream_replicas)
             state.tasks.append(asyncio.create_task(state.dead_letter_loop.run(), name="dead-letters"))
+        if definition.deadlines is not None:
+            # Its commits write outbox rows, so the sessionmaker's on_commit wakes the relay.
+            sweeper = DeadlineSweeper(definition.deadlines, service=definition.name,
+                                      interval_seconds=settings.deadline_sweep_seconds,
+                                      skip_locked=is_postgres(settings.database_url))
+            state.deadline_sweeper = sweeper
+            state.tasks.append(asyncio.create_task(sweeper(state), name=sweeper.__name__))
         for task in definition.background:
             state.tasks.append(asyncio.create_task(task(state), name=getattr(task, "__name__", "background")))
         log.info("service started", service=definition.name)

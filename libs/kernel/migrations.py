@@ -138,3 +138,32 @@ def create_kernel_tables_v1() -> None:
 def drop_kernel_tables_v1() -> None:
     for table in ("calendar_override", "dead_letter", "inbox_record", "outbox_message"):
         op.drop_table(table)
+
+
+def create_deadline_table_v1() -> None:
+    """The ``deadline`` table of `kernel.deadlines`, as of its first version. Frozen like the above."""
+    op.create_table(
+        "deadline",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("kind", sa.String(80), nullable=False),
+        sa.Column("subject_id", sa.String(64), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("approaching_on", sa.Date(), nullable=False),
+        sa.Column("article", sa.String(300), nullable=True),
+        sa.Column("audience", sa.JSON(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("met_at", UTCDateTime(), nullable=True),
+        sa.Column("cancelled_at", UTCDateTime(), nullable=True),
+        sa.Column("approaching_emitted_at", UTCDateTime(), nullable=True),
+        sa.Column("missed_emitted_at", UTCDateTime(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_deadline_key", "deadline", ["key"], unique=True)
+    op.create_index("ix_deadline_subject_id", "deadline", ["subject_id"])
+    op.create_index("ix_deadline_sweep", "deadline", ["missed_emitted_at", "approaching_on"])
+
+
+def drop_deadline_table_v1() -> None:
+    op.drop_table("deadline")

@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=256, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     relay_publish_timeout_seconds: float = Field(default=5.0, gt=0)
+    # How often the deadline sweeper looks for approaching and missed deadlines (services that have them).
+    deadline_sweep_seconds: float = Field(default=30.0, gt=0)
     consumer_batch_size: int = Field(default=128, ge=1, le=1_000)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
