@@ -29,11 +29,12 @@ def actor_of(identity: Identity) -> str:
 
 
 def is_staff(identity: Identity, *roles: str) -> bool:
-    return identity.kind == "staff" and identity.has_role(*roles)
+    """Staff powers come with a role, and never with a credential bound to an organisation."""
+    return identity.has_role(*roles) and (identity.kind == "staff" or identity.organisation_id is None)
 
 
 def acts_for(identity: Identity, organisation_id: uuid.UUID) -> bool:
-    return identity.kind != "staff" and identity.organisation_id == str(organisation_id)
+    return identity.organisation_id is not None and identity.organisation_id == str(organisation_id)
 
 
 def may_read_private(identity: Identity, organisation_id: uuid.UUID) -> bool:

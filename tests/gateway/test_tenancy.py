@@ -68,7 +68,7 @@ async def platform(make_database, nats_server, public_key: str, make_gateway: Ga
         tenants = []
         for name, body in [
             ("union A", {"kind": "sectoral_union", "name_kk": "Кәсіподақ А", "name_ru": "Профсоюз А",
-                         "region_code": "75"}),
+                         "region_code": "750000000"}),
             ("employer B", {"kind": "employer", "name_kk": "Қарағанды көмір", "name_ru": "Карагандауголь",
                             "bin": make_bin("99014000123")}),
         ]:

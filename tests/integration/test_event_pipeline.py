@@ -31,7 +31,7 @@ REGISTRAR = {"registrar"}
 
 def union_application(name: str = "Құрылысшылар кәсіподағы") -> dict[str, str]:
     return {"kind": "sectoral_union", "name_kk": name, "name_ru": f"Профсоюз {uuid.uuid4().hex[:6]}",
-            "name_en": "Builders' union", "region_code": "75"}
+            "name_en": "Builders' union", "region_code": "750000000"}
 
 
 async def register(registry: RunningService, body: dict[str, str] | None = None) -> dict:

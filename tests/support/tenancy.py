@@ -54,6 +54,18 @@ def _items(body: Any) -> list[str]:
 
 TENANT_OBJECTS: tuple[TenantObject, ...] = (
     TenantObject(
+        service="registry",
+        kind="organisation's own records (history, membership)",
+        list_path="/organisations/own",
+        ids_of=_items,
+        operations={
+            "read": Route("GET", "/organisations/{id}/history"),
+            "update": Route("PUT", "/organisations/{id}/membership/2025",
+                            {"total": 120, "women": 60, "under_35": 30, "by_region": {}}),
+            "delete": NOT_YET("organisations are struck off by a registrar (liquidation), never deleted"),
+        },
+    ),
+    TenantObject(
         service="notifications",
         kind="inbox message",
         list_path="/inbox",

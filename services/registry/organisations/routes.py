@@ -61,6 +61,15 @@ async def list_organisations(
     return OrganisationPage(items=await service.public_views(session, rows), total=total)
 
 
+@router.get("/own", summary="The organisation the caller's credential acts for (empty for staff)")
+async def own_organisations(session: SessionDep, identity: Caller) -> OrganisationPage:
+    organisation = None
+    if identity.organisation_id is not None:
+        organisation = await service.get_organisation(session, uuid.UUID(identity.organisation_id))
+    rows = [organisation] if organisation is not None else []
+    return OrganisationPage(items=await service.public_views(session, rows), total=len(rows))
+
+
 @router.get("/{organisation_id}", summary="One organisation (public once registered; before that, its own and staff)")
 async def get_organisation(organisation_id: uuid.UUID, session: SessionDep, identity: OptionalIdentity,
                            response: Response) -> OrganisationPublic:

@@ -7,11 +7,26 @@ from pydantic_core import PydanticCustomError
 
 from contracts.registry import OrganisationKind, OrganisationStatus
 from services.registry.organisations.rules import bin_problem
+from services.registry.reference import catalogue
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
-DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
+
+
+def _known_region(code: str) -> str:
+    if problem := catalogue.region_code_problem(code):
+        raise PydanticCustomError("known_region", "{problem}", {"problem": problem})
+    return code
+
+
+def _known_division(code: str) -> str:
+    if problem := catalogue.division_code_problem(code):
+        raise PydanticCustomError("known_division", "{problem}", {"problem": problem})
+    return code
+
+
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$"), AfterValidator(_known_region)]
+DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$"), AfterValidator(_known_division)]
 
 
 def _valid_bin(value: str | None) -> str | None:

@@ -74,8 +74,8 @@ async def sectors_of(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.U
 
 async def public_views(session: AsyncSession, organisations: list[Organisation]) -> list[OrganisationPublic]:
     sectors = await sectors_of(session, [o.id for o in organisations])
-    return [OrganisationPublic.model_validate({**o.model_dump(), "sectors": sectors.get(o.id, [])})
-            for o in organisations]
+    return [OrganisationPublic.model_validate({**{name: getattr(o, name) for name in Organisation.model_fields},
+                                               "sectors": sectors.get(o.id, [])}) for o in organisations]
 
 
 async def public_view(session: AsyncSession, organisation: Organisation) -> OrganisationPublic:

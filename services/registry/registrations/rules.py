@@ -181,7 +181,8 @@ class IllegalTransition(Exception):
         super().__init__(f"cannot {action.value} an application that is {current.value}")
 
 
-def next_status(current: ApplicationStatus, action: ApplicationAction) -> ApplicationStatus:
+def next_status(current: ApplicationStatus | str, action: ApplicationAction) -> ApplicationStatus:
+    current = ApplicationStatus(current)
     try:
         return TRANSITIONS[current][action]
     except KeyError:
