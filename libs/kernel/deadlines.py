@@ -368,21 +368,25 @@ class DeadlineSweeper:
         """One pass over everything due now. A deadline whose transaction fails is left for the next pass."""
         today = local_day(self.spec.clock())
         counts = {Emission.approaching: 0, Emission.missed: 0}
-        failed: set[uuid.UUID] = set()
+        failed = 0
+        after: tuple[date, uuid.UUID] | None = None
         while True:
             # Candidates are read without a lock and in a session closed at once: on SQLite
             # the single connection is needed for the per-deadline transactions below.
             async with sessionmaker() as session:
-                candidates = await self._candidates(session, today, exclude=failed)
+                candidates = await self._candidates(session, today, after=after)
             if not candidates:
                 break
-            for deadline_id in candidates:
+            # Each candidate is visited once a pass, even one that failed or was locked by
+            # someone else: the pass moves on past it instead of spinning on it.
+            after = candidates[-1]
+            for _, deadline_id in candidates:
                 try:
                     emission = await self._emit(sessionmaker, deadline_id, today)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    failed.add(deadline_id)
+                    failed += 1
                     SWEEP_FAILURES.labels(self.service).inc()
                     log.exception("deadline not swept; will retry", service=self.service,
                                   deadline_id=str(deadline_id))
@@ -392,11 +396,12 @@ class DeadlineSweeper:
             if len(candidates) < self.batch_size:
                 break
         return SweepResult(approaching=counts[Emission.approaching], missed=counts[Emission.missed],
-                           failed=len(failed))
+                           failed=failed)
 
-    async def _candidates(self, session: AsyncSession, today: date, *, exclude: set[uuid.UUID]) -> list[uuid.UUID]:
+    async def _candidates(self, session: AsyncSession, today: date, *,
+                          after: tuple[date, uuid.UUID] | None) -> list[tuple[date, uuid.UUID]]:
         query = (
-            select(Deadline.id)
+            select(Deadline.due_on, Deadline.id)
             .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None),  # type: ignore[union-attr]
                    Deadline.missed_emitted_at.is_(None),  # type: ignore[union-attr]
                    or_(Deadline.due_on < today,
@@ -405,9 +410,11 @@ class DeadlineSweeper:
             .order_by(Deadline.due_on, Deadline.id)
             .limit(self.batch_size)
         )
-        if exclude:
-            query = query.where(Deadline.id.not_in(exclude))  # type: ignore[attr-defined]
-        return list((await session.execute(query)).scalars())
+        if after is not None:
+            due_on, deadline_id = after
+            query = query.where(or_(Deadline.due_on > due_on,
+                                    and_(Deadline.due_on == due_on, Deadline.id > deadline_id)))
+        return [(row.due_on, row.id) for row in (await session.execute(query)).all()]
 
     async def _emit(self, sessionmaker: async_sessionmaker[AsyncSession], deadline_id: uuid.UUID,
                     today: date) -> Emission | None:

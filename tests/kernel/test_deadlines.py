@@ -273,7 +273,7 @@ async def test_deadlines_for_lists_one_subject_soonest_first(database):
 async def test_approaching_then_missed_each_once_as_time_moves(database):
     url, _, sessionmaker = database
     clock = Clock(D)
-    sweeper = sweeper_for(url, clock)
+    sweeper = sweeper_for(url, clock, batch_size=2)  # small batches: a pass pages through the rest
     await schedule(sessionmaker, "early", due=3, approaching=1, article="art. 5")
     await schedule(sessionmaker, "late", due=10, approaching=7, details={"round": 2})
     await schedule(sessionmaker, "same-day", due=5, approaching=5)
@@ -413,6 +413,34 @@ async def test_a_failing_missed_hook_leaves_neither_event_nor_mark(database):
     await sweeper.sweep(sessionmaker)
     assert await counts(sessionmaker) == {("org-good", "missed"): 1, ("org-bad", "missed"): 1}
     assert await lapses(sessionmaker) == ["org-bad", "org-good"]
+
+
+# Row locks are PostgreSQL's; SQLite has one connection, hence no concurrent writer to step around.
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_deadline_being_changed_is_left_to_the_next_pass_not_waited_for(database):
+    url, _, sessionmaker = database
+    clock = Clock(D + timedelta(days=7))
+    sweeper = sweeper_for(url, clock)
+    await schedule(sessionmaker, "busy", due=10, approaching=7)
+    await schedule(sessionmaker, "free", due=10, approaching=7)
+    other_engine = create_engine(url)
+    try:
+        async with create_sessionmaker(other_engine)() as business:
+            # A business transaction is re-scheduling "busy" (it holds the row lock) ...
+            await schedule_deadline(business, key="busy", kind="sample_obligation", subject_id="busy",
+                                    due_on=D + timedelta(days=12), approaching_on=D + timedelta(days=7),
+                                    audience=[ORGANISATION])
+            result = await asyncio.wait_for(sweeper.sweep(sessionmaker), timeout=10)
+            assert (result.approaching, result.failed) == (1, 0)
+            await business.commit()
+    finally:
+        await other_engine.dispose()
+    # ... and once it committed, the next pass sees its new dates.
+    await sweeper.sweep(sessionmaker)
+    assert await counts(sessionmaker) == {("free", "approaching"): 1, ("busy", "approaching"): 1}
+    busy = await row(sessionmaker, "busy")
+    assert busy.due_on == D + timedelta(days=12) and busy.approaching_emitted_at is not None
 
 
 async def test_two_sweepers_at_once_emit_each_event_exactly_once(database):
