@@ -19,6 +19,10 @@
         --password-stdin, otherwise asked for twice without echo.
     set-staff-password --email E [--password-stdin]
         A new password; also unlocks the account and ends its sessions.
+    disable-staff --email E
+        The account can no longer sign in, and its sessions end at once.
+    enable-staff --email E
+        A disabled account may sign in again.
     list-staff
     migrate
 
@@ -95,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     set_password = commands.add_parser("set-staff-password", help="set a staff account's password")
     set_password.add_argument("--email", required=True)
     set_password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    for command, does in (("disable-staff", "disable a staff account and end its sessions"),
+                          ("enable-staff", "let a disabled staff account sign in again")):
+        toggle = commands.add_parser(command, help=does)
+        toggle.add_argument("--email", required=True)
     commands.add_parser("list-staff", help="list staff accounts (never their passwords)")
     commands.add_parser("migrate", help="bring the gateway database to head")
     return parser
@@ -184,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
                 return f"password set for {account.email}; its sessions have ended"
 
             print(asyncio.run(_in_transaction(settings, change_password)), file=sys.stderr)
+        elif args.command in ("disable-staff", "enable-staff"):
+            disable = args.command == "disable-staff"
+
+            async def toggle_account(session: AsyncSession) -> str:
+                change = staff.disable_staff_account if disable else staff.enable_staff_account
+                account = await change(session, email=args.email)
+                return f"{account.email} {'disabled; its sessions have ended' if disable else 'enabled'}"
+
+            print(asyncio.run(_in_transaction(settings, toggle_account)), file=sys.stderr)
         elif args.command == "list-staff":
             async def staff_listing(session: AsyncSession) -> list[str]:
                 return [

@@ -68,6 +68,9 @@ class GatewaySettings(ServiceSettings):
     rate_limit_enabled: bool = True
     rate_limit_per_credential: RateText = "600/minute"
     rate_limit_per_address: RateText = "300/minute"
+    # Attempts at the portal's sign-in form (POST /sign-in) per client address, on top of the
+    # per-account lock-out below: one address cannot try a password across many accounts.
+    staff_sign_in_rate_per_address: RateText = "10/minute"
     # Origins allowed to call the API from a browser (CORS); empty = closed, no CORS headers at all.
     cors_allowed_origins: list[str] = Field(default_factory=list)
     # The aggregated OpenAPI and AsyncAPI documents are rebuilt from the services at most this often.

@@ -29,7 +29,7 @@ hash_secret = hash_key
 
 async def register_api_client(
     session: AsyncSession, *, name: str, roles: Iterable[str], organisation_id: uuid.UUID | None,
-    actor: str = CLI_ACTOR,
+    actor: str = CLI_ACTOR, address: str | None = None,
 ) -> tuple[ApiClient, str]:
     """A new client and its secret (and an audit row). The secret is returned once; only its hash is kept."""
     name = name.strip()
@@ -40,7 +40,7 @@ async def register_api_client(
     client = ApiClient(name=name, organisation_id=organisation_id, roles=normalise_roles(roles),
                        secret_hash=hash_secret(secret))
     session.add(client)
-    record(session, action="api_client.created", actor=actor, subject=f"api-client:{client.id}",
+    record(session, action="api_client.created", actor=actor, subject=f"api-client:{client.id}", address=address,
            detail={"name": name, "roles": client.roles,
                    "organisation_id": str(organisation_id) if organisation_id else None})
     return client, secret
@@ -71,13 +71,14 @@ async def list_api_clients(session: AsyncSession) -> list[ApiClient]:
     return list((await session.execute(select(ApiClient).order_by(ApiClient.created_at))).scalars().all())  # type: ignore[arg-type]
 
 
-async def revoke_api_client(session: AsyncSession, client_id: uuid.UUID, *, actor: str = CLI_ACTOR) -> ApiClient:
+async def revoke_api_client(session: AsyncSession, client_id: uuid.UUID, *, actor: str = CLI_ACTOR,
+                            address: str | None = None) -> ApiClient:
     """Revoke a live client: it gets no new token; the ones it holds run out within their lifetime."""
     client = await session.get(ApiClient, client_id)
     if client is None or client.revoked_at is not None:
         raise NotFound("live API client")
     client.revoked_at = utcnow()
     session.add(client)
-    record(session, action="api_client.revoked", actor=actor, subject=f"api-client:{client.id}",
+    record(session, action="api_client.revoked", actor=actor, subject=f"api-client:{client.id}", address=address,
            detail={"name": client.name})
     return client

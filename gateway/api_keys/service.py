@@ -49,7 +49,7 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
 
 async def issue_api_key(
     session: AsyncSession, *, name: str, roles: Iterable[str], organisation_id: uuid.UUID | None,
-    actor: str = CLI_ACTOR,
+    actor: str = CLI_ACTOR, address: str | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key and its row (and its audit row). The key is returned once and only its hash is kept."""
     name = name.strip()
@@ -60,7 +60,7 @@ async def issue_api_key(
     api_key = ApiKey(name=name, organisation_id=organisation_id, roles=normalise_roles(roles),
                      prefix=key[:SHOWN_PREFIX_LENGTH], key_hash=hash_key(key))
     session.add(api_key)
-    record(session, action="api_key.created", actor=actor, subject=f"api-key:{api_key.id}",
+    record(session, action="api_key.created", actor=actor, subject=f"api-key:{api_key.id}", address=address,
            detail={"name": name, "prefix": api_key.prefix, "roles": api_key.roles,
                    "organisation_id": str(organisation_id) if organisation_id else None})
     return api_key, key
@@ -77,7 +77,8 @@ async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
 
 
 async def revoke_api_key(
-    session: AsyncSession, *, prefix: str | None = None, key_id: uuid.UUID | None = None, actor: str = CLI_ACTOR
+    session: AsyncSession, *, prefix: str | None = None, key_id: uuid.UUID | None = None, actor: str = CLI_ACTOR,
+    address: str | None = None,
 ) -> ApiKey:
     """Revoke one live key, named by its id or by its shown prefix (which must then be unambiguous)."""
     query = select(ApiKey).where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
@@ -96,7 +97,7 @@ async def revoke_api_key(
     api_key = matches[0]
     api_key.revoked_at = utcnow()
     session.add(api_key)
-    record(session, action="api_key.revoked", actor=actor, subject=f"api-key:{api_key.id}",
+    record(session, action="api_key.revoked", actor=actor, subject=f"api-key:{api_key.id}", address=address,
            detail={"name": api_key.name, "prefix": api_key.prefix})
     return api_key
 

@@ -9,6 +9,10 @@ Two budgets, counted with the ``limits`` package's sliding-window-counter strate
   anonymous callers, and for every request whose credential was refused: a flood of
   random bogus keys is held to the address's budget and then answered 429, not 401.
 
+A third budget guards the portal's password form: ``POST /sign-in`` per client address
+(``GATEWAY_STAFF_SIGN_IN_RATE_PER_ADDRESS``, default ``10/minute``), on top of the
+per-account lock-out, so one address cannot try passwords across many accounts.
+
 A caller over its budget gets ``429`` problem+json with ``Retry-After`` (seconds) and
 ``RateLimit-Limit`` / ``RateLimit-Remaining`` / ``RateLimit-Reset`` (seconds until the
 window frees up); a forwarded answer carries the three ``RateLimit-*`` headers too.
@@ -99,17 +103,18 @@ class RateLimiter:
     """
 
     def __init__(self, *, per_credential: str = "600/minute", per_address: str = "300/minute",
-                 enabled: bool = True) -> None:
+                 sign_in_per_address: str = "10/minute", enabled: bool = True) -> None:
         self.enabled = enabled
         self._per_credential: RateLimitItem = parse(per_credential)
         self._per_address: RateLimitItem = parse(per_address)
+        self._sign_in_per_address: RateLimitItem = parse(sign_in_per_address)
         self._storage = MemoryStorage() if enabled else None  # (its expiry timer thread only when needed)
         self._strategy = SlidingWindowCounterRateLimiter(self._storage) if self._storage is not None else None
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> RateLimiter:
         return cls(per_credential=settings.rate_limit_per_credential, per_address=settings.rate_limit_per_address,
-                   enabled=settings.rate_limit_enabled)
+                   sign_in_per_address=settings.staff_sign_in_rate_per_address, enabled=settings.rate_limit_enabled)
 
     def admit(self, identity: Identity, scope: Scope) -> Quota | None:
         """Count one request by this caller; the caller's quota, or `RateLimited` when it is used up."""
@@ -123,6 +128,11 @@ class RateLimiter:
         """A credential was refused: count it against the address; `RateLimited` once that budget is gone."""
         if self.enabled:
             self._count(self._per_address, "address", address_of(scope), "client address")
+
+    def admit_sign_in(self, scope: Scope) -> None:
+        """Count one attempt at the portal's sign-in form from this address; `RateLimited` past its budget."""
+        if self.enabled:
+            self._count(self._sign_in_per_address, "sign-in", address_of(scope), "client address's sign-in attempts")
 
     def _count(self, item: RateLimitItem, kind: str, key: str, who: str) -> Quota:
         assert self._strategy is not None

@@ -31,6 +31,7 @@ from gateway.audit.service import list_events
 from gateway.authentication import SESSION_COOKIE
 from gateway.health import readiness
 from gateway.i18n import N_
+from gateway.limits import RateLimited
 from gateway.proxy.forwarder import API_PREFIX
 from gateway.staff import service as staff
 from gateway.staff.service import SignedIn
@@ -98,7 +99,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("reports", N_("Reports"),
             N_("Figures across the services: agreements in force, disputes by stage, coverage by region and "
                "sector."), None, "reports"),
-    Section("admin", N_("Administration"), N_("Staff accounts and the audit log."), needs_role=ADMINISTRATOR),
+    Section("admin", N_("Administration"), N_("Staff accounts, API keys and clients, and the audit log."),
+            needs_role=ADMINISTRATOR),
 )
 SECTION_BY_SLUG = {section.slug: section for section in SECTIONS}
 
@@ -252,8 +254,21 @@ def _sign_in_page(request: Request, *, email: str = "", error: str | None = None
     return response
 
 
+def _too_many_sign_ins(request: Request, limited: RateLimited) -> HTMLResponse:
+    retry_after = limited.headers.get("Retry-After", "60")
+    response = error_page(request, 429, translate(request, N_("Too many sign-in attempts")),
+                          translate(request, N_("Too many sign-in attempts came from your network address. "
+                                                "Wait %(seconds)s seconds and try again."), seconds=retry_after))
+    response.headers.update(limited.headers)
+    return response
+
+
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(request: Request) -> Response:
+    try:  # counted before anything else: a refused attempt must not cost a password check
+        _state(request).rate_limiter.admit_sign_in(request.scope)
+    except RateLimited as limited:
+        return _too_many_sign_ins(request, limited)
     form = await request.form()
     expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
     presented = str(form.get(CSRF_FIELD) or "")
@@ -370,20 +385,6 @@ async def audit_log(request: Request, page: int = 1) -> Response:
     return render(request, "admin_audit.html",
                   {"events": events, "total": total, "page": page, "pages": pages,
                    "current": SECTION_BY_SLUG["admin"]}, signed_in=current[0], token=current[1])
-
-
-@router.get("/admin/staff", response_class=HTMLResponse)
-async def staff_list(request: Request) -> Response:
-    current = await _current(request)
-    if current is None:
-        return _to_sign_in(request)
-    if ADMINISTRATOR not in current[0].account.roles:
-        return _forbidden(request, current, ADMINISTRATOR)
-    async with _state(request).sessionmaker() as session:
-        accounts = await staff.list_staff(session)
-    return render(request, "admin_staff.html",
-                  {"accounts": accounts, "now": utcnow(), "current": SECTION_BY_SLUG["admin"]},
-                  signed_in=current[0], token=current[1])
 
 
 def _section_route(section: Section) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -127,7 +128,7 @@ async def find_account(session: AsyncSession, email: str) -> StaffAccount | None
 
 
 async def create_staff_account(session: AsyncSession, *, email: str, display_name: str, roles: Iterable[str],
-                               password: str, actor: str = CLI_ACTOR) -> StaffAccount:
+                               password: str, actor: str = CLI_ACTOR, address: str | None = None) -> StaffAccount:
     email = normalise_email(email)
     if not EMAIL.match(email):
         raise _validation("/email", "email", f"{email!r} is not an e-mail address.")
@@ -141,7 +142,7 @@ async def create_staff_account(session: AsyncSession, *, email: str, display_nam
     account = StaffAccount(email=email, display_name=display_name, roles=checked_roles,
                            password_hash=hash_password(password))
     session.add(account)
-    record(session, action="staff.created", actor=actor, subject=f"staff:{account.id}",
+    record(session, action="staff.created", actor=actor, subject=f"staff:{account.id}", address=address,
            detail={"email": email, "roles": checked_roles})
     return account
 
@@ -157,6 +158,51 @@ async def set_password(session: AsyncSession, *, email: str, password: str, acto
     account.locked_until = None
     await _end_all_sessions(session, account)
     record(session, action="staff.password_set", actor=actor, subject=actor_of(account))
+    return account
+
+
+def generate_password() -> str:
+    """A first password for an account an administrator creates: 20 random URL-safe characters,
+    shown to the administrator once, to hand over and be changed."""
+    return secrets.token_urlsafe(15)
+
+
+async def _account_named(session: AsyncSession, *, email: str | None, account_id: uuid.UUID | None) -> StaffAccount:
+    account = (await session.get(StaffAccount, account_id) if account_id is not None
+               else await find_account(session, email or ""))
+    if account is None:
+        raise NotFound("staff account")
+    return account
+
+
+async def disable_staff_account(session: AsyncSession, *, email: str | None = None,
+                                account_id: uuid.UUID | None = None, actor: str = CLI_ACTOR,
+                                address: str | None = None) -> StaffAccount:
+    """The account can no longer sign in, and every session it has ends now."""
+    account = await _account_named(session, email=email, account_id=account_id)
+    if actor == actor_of(account):
+        # Otherwise the last administrator could lock everyone out of the administration pages.
+        raise Conflict("An administrator cannot disable their own account.")
+    if account.disabled_at is None:
+        account.disabled_at = utcnow()
+        ended = await _end_all_sessions(session, account)
+        record(session, action="staff.disabled", actor=actor, subject=actor_of(account), address=address,
+               detail={"email": account.email, "sessions_ended": ended})
+    return account
+
+
+async def enable_staff_account(session: AsyncSession, *, email: str | None = None,
+                               account_id: uuid.UUID | None = None, actor: str = CLI_ACTOR,
+                               address: str | None = None) -> StaffAccount:
+    """A disabled account may sign in again (its old sessions stay ended)."""
+    account = await _account_named(session, email=email, account_id=account_id)
+    if account.disabled_at is not None:
+        account.disabled_at = None
+        account.failed_attempts = 0
+        account.locked_until = None
+        session.add(account)
+        record(session, action="staff.enabled", actor=actor, subject=actor_of(account), address=address,
+               detail={"email": account.email})
     return account
 
 

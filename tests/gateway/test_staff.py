@@ -337,3 +337,27 @@ def test_the_cli_creates_and_lists_staff(tmp_path: Any, monkeypatch: pytest.Monk
 
     listing = capsys.readouterr().out
     assert "r@ntc.example\tR\tanalyst,registrar" in listing
+
+
+async def test_sign_in_attempts_are_rate_limited_per_address(make_gateway: GatewayFactory) -> None:
+    gateway = await make_gateway(staff_sign_in_rate_per_address="3/minute", staff_lockout_attempts=100)
+    await create_account(gateway)
+
+    def browser_at(address: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.asgi_app, client=(address, 50003)),
+                                 base_url="https://gateway.test", headers={"Accept-Language": "en"})
+
+    async with browser_at("198.51.100.20") as sprayer, browser_at("198.51.100.21") as colleague:
+        for number in range(3):  # a different account each time: the per-account lock-out never trips
+            assert (await sign_in(sprayer, email=f"user{number}@ntc.example")).status_code == 400
+
+        limited = await sign_in(sprayer)  # even the right password, once the address's budget is spent
+
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.headers["content-type"].startswith("text/html")
+        assert "<h1>Too many sign-in attempts</h1>" in limited.text
+        assert limited.headers["x-frame-options"] == "DENY"
+        assert "ntc_session" not in sprayer.cookies
+        assert len(await audit(gateway, "staff.sign_in_failed")) == 3  # the refused attempt never got that far
+        assert (await sign_in(colleague)).status_code == 303  # another address has its own budget
