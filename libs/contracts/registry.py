@@ -10,6 +10,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, BaseModel, Field
 
 from contracts import contract
+from kernel.deadlines import DeadlineEventData
 from kernel.events import EventData
 
 
@@ -200,3 +201,17 @@ class OrganisationLiquidated(_OrganisationChange):
 
     liquidated_on: date
     reason: str
+
+
+@contract
+class DeadlineApproaching(DeadlineEventData):
+    """A statutory period of the registry is running out (status confirmation, correction of an application)."""
+
+    event_type: ClassVar[str] = "kz.ntc.registry.deadline.approaching.v1"
+
+
+@contract
+class DeadlineMissed(DeadlineEventData):
+    """A statutory period of the registry ended unmet; for a status confirmation, the status lapses with it."""
+
+    event_type: ClassVar[str] = "kz.ntc.registry.deadline.missed.v1"

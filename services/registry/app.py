@@ -5,10 +5,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts import produced_by
+from contracts.registry import DeadlineApproaching, DeadlineMissed
 from kernel.app import ServiceDefinition, create_service_app
+from kernel.deadlines import DeadlineSpec
 from services.registry.organisations.routes import router as organisations_router
 from services.registry.reference.routes import router as reference_router
 from services.registry.registrations.routes import router as registrations_router
+from services.registry.registrations.service import on_deadline_missed
 from services.registry.rulesets.routes import router as rule_sets_router
 from services.registry.settings import RegistrySettings
 
@@ -23,6 +26,7 @@ def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[organisations_router, registrations_router, rule_sets_router, reference_router],
         sends=produced_by("registry"),
+        deadlines=DeadlineSpec(approaching=DeadlineApproaching, missed=DeadlineMissed, on_missed=on_deadline_missed),
     )
 
 

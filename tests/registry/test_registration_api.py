@@ -8,23 +8,33 @@ union's history, every decision names its rule set, and nothing is half-written 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from contracts.registry import ApplicationRefused, OrganisationRegistered
+from contracts.registry import (
+    ApplicationRefused,
+    DeadlineApproaching,
+    DeadlineMissed,
+    OrganisationRegistered,
+    StatusLapsed,
+)
+from kernel.app import create_service_app
 from kernel.events import CloudEvent
 from kernel.outbox import OutboxMessage
 from kernel.problems import PROBLEM_JSON
-from services.registry.app import create_app
+from services.registry.app import create_app, definition
 from services.registry.organisations.models import Organisation
 from services.registry.organisations.rules import make_bin
 from services.registry.registrations.models import RegistrationApplication
+from services.registry.registrations.service import KAZAKHSTAN
 from services.registry.settings import RegistrySettings
-from tests.support.services import RunningService, running, settings_for
+from tests.support.services import RunningService, eventually, running, settings_for
 
 ALL_DOCUMENTS = ["application_form", "charter", "founding_congress_minutes", "elected_bodies_decision",
                  "legal_address_document"]
@@ -316,3 +326,66 @@ async def test_bad_input_writes_nothing(registry: RunningService) -> None:
     async with registry.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(RegistrationApplication)) == 0
         assert await session.scalar(select(func.count()).select_from(Organisation)) == 0
+
+
+
+class Clock:
+    """The deadline sweeper's "now", moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def clock() -> Clock:
+    return Clock(datetime(2016, 7, 1, 10, 0, tzinfo=KAZAKHSTAN))
+
+
+@pytest.fixture
+async def sweeping_registry(make_database, nats_server, public_key, signer,
+                            clock: Clock) -> AsyncIterator[RunningService]:
+    settings = settings_for(RegistrySettings, database_url=await make_database("registry"),
+                            nats_url=nats_server.url, public_key=public_key, deadline_sweep_seconds=0.1)
+    base = definition(settings)
+    assert base.deadlines is not None
+    timed = replace(base, deadlines=replace(base.deadlines, clock=clock))
+    async with running(create_service_app(timed), signer, "registry") as service:
+        yield service
+
+
+async def test_a_missed_status_confirmation_lapses_once_but_a_timely_filing_keeps_the_status(
+        sweeping_registry: RunningService, clock: Clock) -> None:
+    registry, staff = sweeping_registry, registrar(sweeping_registry)
+    silent = await registered_union(registry, on="2016-01-15")
+    timely = await registered_union(registry, on="2016-01-15")
+    # It is 1 July 2016: both periods end on 15 July. One union files; the office never decides.
+    filed = await registry.client.post(f"/organisations/{timely}/status-confirmations", headers=staff,
+                                       json={"regions_covered": [ALMATY], "members": 150, "filed_on": "2016-07-01"})
+    assert filed.status_code == 201, filed.text
+    await eventually(lambda: events_of(registry, DeadlineApproaching.event_type), what="a reminder")
+    assert (await client_status(registry, silent)) == "registered"
+
+    clock.now = datetime(2016, 7, 16, 0, 5, tzinfo=KAZAKHSTAN)
+
+    async def lapsed() -> bool:
+        return await client_status(registry, silent) == "lapsed"
+
+    await eventually(lapsed, what="the silent union's status to lapse")
+    assert (await registry.client.get(f"/organisations/{silent}")).json()["lapsed_on"] == "2016-07-16"
+    assert await client_status(registry, timely) == "registered"
+    await asyncio.sleep(0.5)  # a few more sweeps change nothing: each event exists once
+    lapses = await events_of(registry, StatusLapsed.event_type)
+    assert [e.subject for e in lapses] == [silent]
+    missed = await events_of(registry, DeadlineMissed.event_type)
+    assert [e.data["subject_id"] for e in missed] == [silent]
+    reminders = [e.data["subject_id"] for e in await events_of(registry, DeadlineApproaching.event_type)]
+    assert reminders.count(silent) == 1
+    history = (await registry.client.get(f"/organisations/{silent}/history", headers=staff)).json()
+    assert history[-1]["action"] == "status_lapsed"
+
+
+async def client_status(registry: RunningService, organisation_id: str) -> str:
+    return (await registry.client.get(f"/organisations/{organisation_id}")).json()["status"]

@@ -8,7 +8,7 @@ office's delay can change neither the rules that apply nor the applicant's perio
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import Ground, OrganisationStatus
 from kernel.calendar import load_calendar
+from kernel.deadlines import Deadline
 from kernel.identity import Identity
 from kernel.outbox import record_event
 from kernel.problems import Conflict, FieldError, NotFound, Problem
@@ -31,7 +32,8 @@ from services.registry.organisations.service import (
     set_sectors,
 )
 from services.registry.reference import catalogue
-from services.registry.registrations import events
+from services.registry.register.rules import search_text
+from services.registry.registrations import deadlines, events
 from services.registry.registrations.models import RegistrationApplication, StatusConfirmation
 from services.registry.registrations.rules import (
     TRANSITIONS,
@@ -159,6 +161,7 @@ async def submit_application(session: AsyncSession, *, application: ApplicationC
                                                            "region_code"}).items():
             setattr(organisation, name, value)
         organisation.officers = [o.model_dump() for o in application.officers]
+        organisation.search_name = search_text(organisation.name_kk, organisation.name_ru, organisation.name_en)
         organisation.kind = application.kind
         organisation.status = OrganisationStatus.applicant
         organisation.version += 1
@@ -199,6 +202,7 @@ async def resubmit(session: AsyncSession, application_id: uuid.UUID, *, filing: 
     application.decided_on = None
     application.grounds = []
     application.rule_set_code = application.rule_set_revision = None
+    await deadlines.correction_filed(session, application.id)
     organisation = await require_organisation(session, application.organisation_id)
     record_history(session, organisation.id, "application_resubmitted", actor_of(identity),
                    application_id=application.id,
@@ -258,6 +262,7 @@ async def decide(session: AsyncSession, application_id: uuid.UUID, *, decision: 
         if needs_status_confirmation(organisation.kind, rule_set):
             organisation.status_confirmation_due = status_confirmation_due(decided_on, rule_set, calendar)
             detail["status_confirmation_due"] = organisation.status_confirmation_due.isoformat()
+            await deadlines.schedule_status_confirmation(session, organisation, rule_set)
         record_event(session, organisation_events.organisation_registered(organisation), source=SOURCE)
         history_action = "registered"
     elif action is ApplicationAction.refuse:
@@ -267,6 +272,7 @@ async def decide(session: AsyncSession, application_id: uuid.UUID, *, decision: 
     else:
         application.correction_due = correction_due(decided_on, rule_set, calendar)
         detail["correction_due"] = application.correction_due.isoformat()
+        await deadlines.schedule_correction(session, application, rule_set)
         record_event(session, events.application_returned(application, rule_set.reference), source=SOURCE)
         history_action = "returned"
     organisation.version += 1
@@ -366,6 +372,7 @@ async def file_confirmation(session: AsyncSession, organisation_id: uuid.UUID, *
                                       regions_covered=sorted(set(filing.regions_covered)), members=filing.members)
     session.add(confirmation)
     await session.flush()
+    await deadlines.status_confirmation_filed(session, organisation_id)
     record_history(session, organisation_id, "status_confirmation_filed", actor_of(identity),
                    detail={"confirmation_id": str(confirmation.id), "filed_on": filed_on.isoformat(),
                            "members": filing.members, "regions_covered": confirmation.regions_covered})
@@ -428,6 +435,7 @@ async def decide_confirmation(session: AsyncSession, organisation_id: uuid.UUID,
         organisation.status_confirmation_due = resume_after_return(
             organisation.status_confirmation_due, confirmation.filed_on, decided_on, calendar)
         detail["status_confirmation_due"] = organisation.status_confirmation_due.isoformat()
+        await deadlines.schedule_status_confirmation(session, organisation, rule_set)
         action = "status_confirmation_returned"
     organisation.version += 1
     organisation.updated_at = datetime.now(UTC)
@@ -462,3 +470,9 @@ async def confirmations(session: AsyncSession, organisation_id: uuid.UUID) -> li
     rows = await session.execute(select(StatusConfirmation).where(StatusConfirmation.organisation_id == organisation_id)
                                  .order_by(StatusConfirmation.filed_on.desc(), StatusConfirmation.created_at.desc()))
     return list(rows.scalars().all())
+
+
+async def on_deadline_missed(session: AsyncSession, deadline: Deadline) -> None:
+    """The deadline sweeper's hook, run in the transaction that records the missed event."""
+    if deadline.kind == deadlines.STATUS_CONFIRMATION:
+        await lapse_if_unconfirmed(session, uuid.UUID(deadline.subject_id), on=deadline.due_on + timedelta(days=1))
