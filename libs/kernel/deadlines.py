@@ -41,10 +41,8 @@ Choices worth knowing
   - a missed deadline that is still open is not moved: its missed event and the producer's
     reaction to it have happened. The caller raises `DeadlineAlreadyMissed` unless it first
     meets or cancels it, which then lets a new cycle open.
-* The ``deadline`` table has metadata of its own (`DEADLINE_METADATA`), not SQLModel's shared
-  one: a service's database gets the table when its migration calls
-  `kernel.migrations.create_deadline_table_v1`, and services that have no deadlines do not
-  carry it.
+* The ``deadline`` table is a kernel table like the outbox: every service's database has it,
+  created by a migration of the service that calls `kernel.migrations.create_deadline_table_v1`.
 """
 
 from __future__ import annotations
@@ -64,7 +62,6 @@ from prometheus_client import Counter
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, Uuid, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from kernel.db import UTCDateTime, utcnow
@@ -152,14 +149,7 @@ def check_dates(*, approaching_on: date, due_on: date) -> None:
 
 # --- the table ---------------------------------------------------------------------------
 
-class DeadlineTable(SQLModel, registry=registry()):
-    """Base with metadata of its own: see the module docstring."""
-
-
-DEADLINE_METADATA = DeadlineTable.metadata
-
-
-class Deadline(DeadlineTable, table=True):
+class Deadline(SQLModel, table=True):
     """One statutory obligation with a last day. Matches `kernel.migrations.create_deadline_table_v1`."""
 
     __tablename__ = "deadline"

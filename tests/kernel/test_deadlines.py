@@ -22,7 +22,6 @@ from kernel.app import ServiceDefinition, create_service_app
 from kernel.bus import Bus
 from kernel.db import create_engine, create_sessionmaker, table_base
 from kernel.deadlines import (
-    DEADLINE_METADATA,
     KAZAKHSTAN,
     Deadline,
     DeadlineAlreadyMissed,
@@ -226,14 +225,15 @@ async def row(sessionmaker, key: str) -> Deadline:
 async def test_the_migration_builds_the_table_the_model_describes(database):
     _, engine, _ = database
 
-    def only_deadline(name, type_, parent_names) -> bool:  # the other tables in this database are not ours
-        return type_ != "table" or name == "deadline"
+    def only_deadline(item, name, type_, reflected, compare_to) -> bool:  # other kernel tables are tested elsewhere
+        table = item if type_ == "table" else getattr(item, "table", None)
+        return table is None or table.name == "deadline"
 
     async with engine.connect() as connection:
         differences = await connection.run_sync(
             lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": False, "include_name": only_deadline}),
-                DEADLINE_METADATA))
+                MigrationContext.configure(sync, opts={"compare_type": False, "include_object": only_deadline}),
+                SQLModel.metadata))
     assert differences == []
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: _run_op(sync, drop_deadline_table_v1))
