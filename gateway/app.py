@@ -34,7 +34,8 @@ from gateway.proxy.upstream import Upstream, create_upstream
 from gateway.settings import GatewaySettings
 from gateway.staff.authenticator import SessionAuthenticator
 from gateway.staff.csrf import SessionCsrfGuard
-from gateway.staff.service import policy_of
+from gateway.staff.oidc import OidcSignIn
+from gateway.staff.service import STAFF_ROLES, policy_of
 from gateway.tables import MIGRATIONS_DIR
 from kernel.db import create_engine, create_sessionmaker
 from kernel.identity import IdentitySigner
@@ -58,6 +59,7 @@ class GatewayState:
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(enabled=False))
     docs: DocsCatalog | None = None  # the aggregated OpenAPI/AsyncAPI documents, made on first use
     client_tokens: ClientTokens | None = None  # API clients' access tokens (gateway.api_clients)
+    staff_oidc: OidcSignIn | None = None  # the identity provider, when GATEWAY_STAFF_AUTH_MODE=oidc
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -82,6 +84,8 @@ def _lifespan(settings: GatewaySettings, signer: IdentitySigner):
             identity_tokens=IdentityTokens(signer, reuse_seconds=settings.identity_token_reuse_seconds),
         )
         state.rate_limiter = RateLimiter.from_settings(settings)
+        if settings.staff_auth_mode == "oidc":
+            state.staff_oidc = OidcSignIn(settings, staff_roles=STAFF_ROLES)
         app.state.gateway = state
         state.tasks.append(asyncio.create_task(api_keys.run_last_used_writer(), name="api-key-last-used"))
         log.info("gateway started", services=sorted(settings.service_urls))

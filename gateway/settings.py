@@ -89,8 +89,23 @@ class GatewaySettings(ServiceSettings):
     api_client_token_minutes: float = Field(default=15.0, gt=0, le=60)
 
     # Staff sign-in to the portal (gateway/staff). "local": accounts with argon2 passwords in
-    # the gateway database; an OpenID Connect provider is meant to plug in as another mode.
-    staff_auth_mode: Literal["local"] = "local"
+    # the gateway database. "oidc": an OpenID Connect provider (gateway/staff/oidc.py) vouches
+    # for the person, who is matched to a staff account by e-mail; local passwords are then off.
+    staff_auth_mode: Literal["local", "oidc"] = "local"
+    oidc_issuer_url: str = ""  # e.g. https://login.example.kz/realms/ntc; discovery is read from it
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scopes: str = "openid email profile"
+    # Where the ID token names the person's roles (a dotted path, e.g. realm_access.roles), and
+    # how the provider's role names map to staff roles ({"ntc-admins": "administrator"}); with
+    # no mapping, values that are staff role names are taken as they are. A token that names
+    # roles sets the account's roles; one without the claim leaves them as administrators set them.
+    oidc_roles_claim: str = "roles"
+    oidc_role_mapping: dict[str, str] = Field(default_factory=dict)
+    # The callback URL registered at the provider; empty = this gateway's /sign-in/oidc/callback
+    # as the browser reached it (set it when the gateway sits behind a proxy).
+    oidc_redirect_url: str = ""
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0)
     # The session cookie is Secure (sent over https only); turn off only for plain-http development.
     session_cookie_secure: bool = True
     session_idle_minutes: float = Field(default=30.0, gt=0)
@@ -116,6 +131,17 @@ class GatewaySettings(ServiceSettings):
         if raw and not data.get("identity_public_key"):
             data = {**data, "identity_public_key": public_key_of(raw)}
         return data
+
+    @model_validator(mode="after")
+    def _oidc_needs_a_provider(self) -> GatewaySettings:
+        if self.staff_auth_mode == "oidc":
+            missing = [name for name, value in (("oidc_issuer_url", self.oidc_issuer_url),
+                                                ("oidc_client_id", self.oidc_client_id),
+                                                ("oidc_client_secret", self.oidc_client_secret.get_secret_value()))
+                       if not value.strip()]
+            if missing:
+                raise ValueError(f"staff_auth_mode 'oidc' needs {', '.join(missing)}")
+        return self
 
     @field_validator("service_urls")
     @classmethod

@@ -21,18 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from starlette.templating import Jinja2Templates
 
 from gateway import i18n
-from gateway.audit.service import list_events
+from gateway.audit.service import ANONYMOUS_ACTOR, list_events, record
 from gateway.authentication import SESSION_COOKIE
 from gateway.health import readiness
 from gateway.i18n import N_
 from gateway.limits import RateLimited
 from gateway.proxy.forwarder import API_PREFIX
+from gateway.staff import oidc
 from gateway.staff import service as staff
 from gateway.staff.service import SignedIn
 from kernel.db import utcnow
@@ -63,11 +65,15 @@ AUDIT_PAGE_SIZE = 50
 ADMINISTRATOR = "administrator"
 # gateway.staff.service.SIGN_IN_REFUSED, marked here for the portal's catalogue (a test keeps them equal).
 SIGN_IN_REFUSED = N_("The email or password is wrong.")
+OIDC_REFUSED = N_("Signing in through the identity provider did not succeed. Try again, or ask an administrator "
+                  "whether you have a staff account.")
+OIDC_CALLBACK_PATH = "/sign-in/oidc/callback"
 # The readiness report's statuses, as the services table shows them; others are shown as they come.
 STATUS_LABELS = {"ready": N_("ready"), "not ready": N_("not ready"), "unreachable": N_("unreachable"),
                  "timeout": N_("timeout")}
 LANGUAGE_NEXT_MAX = 2000
 
+log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -245,7 +251,7 @@ def _sign_in_page(request: Request, *, email: str = "", error: str | None = None
     form_token = request.cookies.get(SIGN_IN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     settings = _state(request).settings
     response = render(request, "sign_in.html", {
-        "form_token": form_token, "email": email, "error": error,
+        "form_token": form_token, "email": email, "error": error, "oidc": settings.staff_auth_mode == "oidc",
         "lockout_attempts": settings.staff_lockout_attempts,
         "lockout_minutes": round(settings.staff_lockout_minutes),
     }, status=status)
@@ -269,6 +275,10 @@ async def sign_in(request: Request) -> Response:
         _state(request).rate_limiter.admit_sign_in(request.scope)
     except RateLimited as limited:
         return _too_many_sign_ins(request, limited)
+    if _state(request).settings.staff_auth_mode != "local":  # the identity provider checks who people are
+        return error_page(request, 404, translate(request, N_("Not found")),
+                          translate(request, N_("Passwords are not used here: sign in through the identity "
+                                                "provider.")))
     form = await request.form()
     expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
     presented = str(form.get(CSRF_FIELD) or "")
@@ -285,12 +295,82 @@ async def sign_in(request: Request) -> Response:
             await session.commit()  # the failed attempt, any lock-out and their audit rows
             return _sign_in_page(request, email=email.strip(), error=SIGN_IN_REFUSED, status=400)
         await session.commit()
+    return _signed_in(request, signed_in, token)
+
+
+def _signed_in(request: Request, signed_in: SignedIn, token: str) -> RedirectResponse:
+    """To the dashboard, with the new session's cookie."""
     response = redirect("/")
     response.set_cookie(SESSION_COOKIE, token, max_age=int(signed_in.session.expires_at.timestamp()
                                                                - signed_in.session.created_at.timestamp()),
                         path="/", secure=_secure(request), httponly=True, samesite="lax")
     response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/sign-in", secure=_secure(request), httponly=True,
                            samesite="strict")
+    return response
+
+
+def _oidc_callback_url(request: Request) -> str:
+    configured = _state(request).settings.oidc_redirect_url
+    return configured or str(request.base_url).rstrip("/") + OIDC_CALLBACK_PATH
+
+
+def _oidc_refused(request: Request) -> HTMLResponse:
+    response = _sign_in_page(request, error=OIDC_REFUSED, status=400)
+    response.delete_cookie(oidc.STATE_COOKIE, path=oidc.STATE_COOKIE_PATH, secure=_secure(request), httponly=True,
+                           samesite="lax")
+    return response
+
+
+@router.get("/sign-in/oidc", response_class=HTMLResponse)
+async def sign_in_with_provider(request: Request) -> Response:
+    """Sends the browser to the identity provider (authorization code with PKCE)."""
+    provider = _state(request).staff_oidc
+    if provider is None:
+        return redirect("/sign-in")
+    try:
+        url, kept = await provider.begin(_oidc_callback_url(request))
+    except oidc.OidcRefused as refused:
+        log.warning("identity provider unavailable", reason=refused.reason)
+        return _oidc_refused(request)
+    response = redirect(url)
+    # SameSite=Lax: the provider's redirect back is a top-level GET, which Lax lets the cookie ride on.
+    response.set_cookie(oidc.STATE_COOKIE, kept, max_age=oidc.STATE_SECONDS, path=oidc.STATE_COOKIE_PATH,
+                        secure=_secure(request), httponly=True, samesite="lax")
+    return response
+
+
+@router.get(OIDC_CALLBACK_PATH, response_class=HTMLResponse)
+async def sign_in_callback(request: Request) -> Response:
+    """Where the provider sends the browser back: verify its answer, then open a session as a password would."""
+    state = _state(request)
+    provider = state.staff_oidc
+    if provider is None:
+        return redirect("/sign-in")
+    try:
+        state.rate_limiter.admit_sign_in(request.scope)
+    except RateLimited as limited:
+        return _too_many_sign_ins(request, limited)
+    async with state.sessionmaker() as session:
+        try:
+            person = await provider.finish(redirect_uri=_oidc_callback_url(request),
+                                           params=dict(request.query_params),
+                                           cookie=request.cookies.get(oidc.STATE_COOKIE))
+            signed_in, token = await staff.sign_in_verified(
+                session, email=person.email, subject=person.subject, roles=person.roles, provider=provider.issuer,
+                policy=staff.policy_of(state.settings), address=_address(request),
+                user_agent=request.headers.get("user-agent"))
+        except oidc.OidcRefused as refused:
+            record(session, action="staff.sign_in_failed", actor=ANONYMOUS_ACTOR, address=_address(request),
+                   detail={"method": "oidc", "reason": refused.reason})
+            await session.commit()
+            return _oidc_refused(request)
+        except staff.SignInRefused:
+            await session.commit()  # the audit row saying why
+            return _oidc_refused(request)
+        await session.commit()
+    response = _signed_in(request, signed_in, token)
+    response.delete_cookie(oidc.STATE_COOKIE, path=oidc.STATE_COOKIE_PATH, secure=_secure(request), httponly=True,
+                           samesite="lax")
     return response
 
 

@@ -1,10 +1,10 @@
 """Staff accounts, signing in, sessions, signing out. No HTTP here, and nothing commits: the caller does.
 
-Only local accounts exist today (``staff_auth_mode = "local"``): an e-mail and an argon2
-password in the gateway database. An OpenID Connect provider plugs in at `sign_in`'s
-place: the portal's callback route would verify the provider's ID token, find the
-account by its e-mail (or a stored ``sub``), and call `open_session` - everything after
-that (the cookie, CSRF, the session authenticator, sign-out, the audit log) stays as it is.
+Two ways in, chosen by ``staff_auth_mode``: "local" (`sign_in`: an e-mail and an argon2
+password in the gateway database) and "oidc" (`sign_in_verified`: the portal's callback has
+verified an OpenID Connect provider's ID token, ``gateway.staff.oidc``, and the person is
+matched to an account by e-mail). Both end in `open_session`; everything after that (the
+cookie, CSRF, the session authenticator, sign-out, the audit log) is the same.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -263,8 +264,42 @@ async def sign_in(session: AsyncSession, *, email: str, password: str, policy: S
     return await open_session(session, account, policy=policy, address=address, user_agent=user_agent)
 
 
+async def sign_in_verified(session: AsyncSession, *, email: str, subject: str, roles: Iterable[str] | None,
+                           provider: str, policy: SessionPolicy, address: str | None,
+                           user_agent: str | None) -> tuple[SignedIn, str]:
+    """Open a session for a person an identity provider has vouched for, matched by e-mail.
+
+    ``roles`` (already mapped to staff roles) replace the account's when the provider named any
+    claim at all; an empty list means the provider grants no staff role, which refuses.
+    Raises `SignInRefused` after recording why, like `sign_in`; the caller commits either way.
+    """
+    account = await find_account(session, email)
+    detail: dict[str, Any] = {"method": "oidc", "provider": provider, "provider_subject": subject[:200]}
+    if account is None:
+        record(session, action="staff.sign_in_failed", actor=ANONYMOUS_ACTOR, address=address,
+               detail={**detail, "reason": "unknown_email"})
+        raise SignInRefused()
+    if account.disabled_at is not None:
+        record(session, action="staff.sign_in_failed", actor=ANONYMOUS_ACTOR, subject=actor_of(account),
+               address=address, detail={**detail, "reason": "disabled"})
+        raise SignInRefused()
+    if roles is not None:
+        granted = sorted(set(roles))
+        if not granted:
+            record(session, action="staff.sign_in_failed", actor=ANONYMOUS_ACTOR, subject=actor_of(account),
+                   address=address, detail={**detail, "reason": "no_staff_role"})
+            raise SignInRefused()
+        if granted != sorted(account.roles or ()):
+            record(session, action="staff.roles_changed", actor=f"oidc:{provider}"[:80], subject=actor_of(account),
+                   address=address, detail={"from": list(account.roles or ()), "to": granted})
+            account.roles = granted
+            session.add(account)
+    return await open_session(session, account, policy=policy, address=address, user_agent=user_agent,
+                              method="oidc")
+
+
 async def open_session(session: AsyncSession, account: StaffAccount, *, policy: SessionPolicy,
-                       address: str | None, user_agent: str | None) -> tuple[SignedIn, str]:
+                       address: str | None, user_agent: str | None, method: str = "password") -> tuple[SignedIn, str]:
     """A new session for an account whose credential has been checked (here or by an identity provider)."""
     token = new_session_token()
     now = utcnow()
@@ -273,7 +308,7 @@ async def open_session(session: AsyncSession, account: StaffAccount, *, policy: 
                                  user_agent=(user_agent or "")[:300] or None)
     session.add(staff_session)
     record(session, action="staff.sign_in", actor=actor_of(account), subject=actor_of(account), address=address,
-           detail={"session": staff_session.id[:12]})
+           detail={"session": staff_session.id[:12], "method": method})
     return SignedIn(staff_session, account), token
 
 

@@ -145,3 +145,63 @@ def test_sign_in_browse_the_sections_and_sign_out(portal_url: str) -> None:
             expect(page).to_have_url(portal_url + "/sign-in")
         finally:
             browser.close()
+
+
+def test_an_administrator_creates_a_staff_account_and_issues_and_revokes_an_api_key(portal_url: str) -> None:
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    organisation = "5d1f0c3e-8d0a-4c41-9f0a-0b6a2b1c7e11"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(locale="en-GB")
+            page.goto(portal_url + "/sign-in")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(portal_url + "/")
+
+            # A staff account, with a generated first password shown once.
+            page.get_by_role("navigation", name="Sections").get_by_role("link", name="Administration").click()
+            page.get_by_role("link", name="Staff accounts").click()
+            page.get_by_label("Email").fill("aliya.analyst@ntc.example")
+            page.get_by_label("Name", exact=True).fill("Aliya Analyst")
+            page.get_by_label("Analyst", exact=True).check()
+            page.get_by_role("button", name="Create the account").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Staff account created")
+            first_password = page.locator("#first-password").inner_text()
+            assert len(first_password) >= 12
+            page.get_by_role("link", name="Back to the staff accounts").click()
+            expect(page.get_by_role("rowheader", name="aliya.analyst@ntc.example")).to_be_visible()
+
+            # An organisation's API key: shown once, works, then revoked.
+            page.get_by_role("navigation", name="Sections").get_by_role("link", name="Administration").click()
+            page.get_by_role("link", name="API keys").click()
+            page.get_by_label("Organisation ID").fill(organisation)
+            page.get_by_label("Label", exact=True).fill("Employer HR system")
+            page.get_by_role("button", name="Issue the key").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("API key issued")
+            key = page.locator("#issued-secret").inner_text()
+            assert key.startswith("ntc_")
+            assert httpx.get(f"{portal_url}/api/v1/registry/x", headers={"X-API-Key": key}).status_code == 200
+            page.get_by_role("link", name="Back to the API keys").click()
+            expect(page.get_by_text(key)).to_have_count(0)
+            page.get_by_role("button", name=f"Revoke {key[:12]} Employer HR system").click()
+            expect(page).to_have_url(portal_url + "/admin/api-keys")
+            expect(page.get_by_role("cell", name="revoked", exact=True)).to_be_visible()
+            assert httpx.get(f"{portal_url}/api/v1/registry/x", headers={"X-API-Key": key}).status_code == 401
+            page.goto(portal_url + "/admin/audit")
+            for action in ("staff.created", "api_key.created", "api_key.revoked"):
+                expect(page.get_by_role("rowheader", name=action, exact=True).first).to_be_visible()
+            page.get_by_role("button", name="Sign out", exact=True).click()
+
+            # The new colleague signs in with the password they were handed.
+            page.get_by_label("Email").fill("aliya.analyst@ntc.example")
+            page.get_by_label("Password").fill(first_password)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(portal_url + "/")
+            expect(page.locator(".user-name")).to_have_text("Aliya Analyst")
+            expect(page.locator(".user-roles")).to_have_text("analyst")
+        finally:
+            browser.close()
