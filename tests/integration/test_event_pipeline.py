@@ -8,6 +8,7 @@ its ack, and across a server restart that the services do not notice.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import nats
 import pytest
@@ -189,3 +190,30 @@ async def test_employer_registration_carries_the_bin_to_consumers(services):
                                          "bin": make_bin("99014000123")})
     party = await eventually(lambda: _get_party(bargaining, uuid.UUID(employer["id"])), what="employer projected")
     assert party["bin"] == employer["bin"]
+
+
+async def test_bargaining_follows_the_registry_status_and_name_changes(services):
+    registry, bargaining = services["registry"], services["bargaining"]
+    organisation = await register(registry)
+    party_id = organisation["id"]
+    staff = registry.headers(roles=REGISTRAR)
+
+    async def party() -> dict:
+        response = await bargaining.client.get(f"/parties/{party_id}", headers=bargaining.headers(roles={"analyst"}))
+        return response.json() if response.status_code == 200 else {}
+
+    assert (await eventually(party, what="the party in bargaining"))["may_bargain"] is True
+    renamed = await registry.client.patch(f"/organisations/{party_id}", json={"name_ru": "Новое имя профсоюза"},
+                                          headers={**staff, "If-Match": '"1"'})
+    assert renamed.status_code == 200, renamed.text
+    liquidated = await registry.client.post(f"/organisations/{party_id}/liquidation", headers=staff,
+                                            json={"liquidated_on": date.today().isoformat(), "reason": "congress"})
+    assert liquidated.status_code == 200, liquidated.text
+
+    async def liquidated_in_bargaining() -> dict:
+        body = await party()
+        return body if body.get("registry_status") == "liquidated" else {}
+
+    seen = await eventually(liquidated_in_bargaining, what="the liquidation reaching bargaining")
+    assert seen["may_bargain"] is False
+    assert seen["name_ru"] == "Новое имя профсоюза"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.registry import OrganisationRegistered
+from contracts.registry import OrganisationRegistered, OrganisationUpdated
 from kernel.db import upsert, utcnow
 from kernel.problems import Problem
 from services.bargaining.parties.models import Party
@@ -20,6 +20,18 @@ async def apply_organisation_registered(session: AsyncSession, event: Organisati
         "name_en": event.name_en, "bin": event.bin, "region_code": event.region_code,
         "registry_status": event.status, "updated_at": utcnow(),
     }, key=["id"])
+
+
+async def apply_status(session: AsyncSession, organisation_id: uuid.UUID, status: str) -> None:
+    """The registry changed the organisation's status (confirmed, lapsed, liquidated)."""
+    await session.execute(update(Party).where(Party.id == organisation_id)
+                          .values(registry_status=status, updated_at=utcnow()))
+
+
+async def apply_organisation_updated(session: AsyncSession, event: OrganisationUpdated) -> None:
+    await session.execute(update(Party).where(Party.id == event.organisation_id).values(
+        name_kk=event.name_kk, name_ru=event.name_ru, name_en=event.name_en, region_code=event.region_code,
+        registry_status=event.status, updated_at=utcnow()))
 
 
 async def eligible_party(session: AsyncSession, organisation_id: uuid.UUID) -> Party:

@@ -16,8 +16,10 @@ class Organisation(RegistryTable, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     kind: OrganisationKind = Field(sa_type=String(60), index=True)
     name_kk: str = Field(max_length=300)
-    name_ru: str = Field(max_length=300)
+    name_ru: str = Field(max_length=300, index=True)
     name_en: str | None = Field(default=None, max_length=300)
+    # Every name, normalised by register.rules.search_text (SQLite cannot fold Cyrillic case itself).
+    search_name: str = Field(default="", max_length=1000, index=True)
     bin: str | None = Field(default=None, max_length=12, unique=True)
     region_code: str | None = Field(default=None, max_length=20, index=True)
     legal_address: str | None = Field(default=None, max_length=500)

@@ -3,7 +3,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 
-from contracts.registry import OrganisationKind
 from kernel.db import SessionDep
 from kernel.identity import OptionalIdentity
 from kernel.paging import Limit, Offset
@@ -30,6 +29,8 @@ from services.registry.organisations.schemas import (
     OrganisationPublic,
     OrganisationUpdate,
 )
+from services.registry.register import service as register
+from services.registry.register.schemas import RegisterQuery
 from services.registry.registrations.service import today
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
@@ -50,14 +51,10 @@ async def register_organisation(body: OrganisationCreate, session: SessionDep, i
     return await service.public_view(session, organisation)
 
 
-@router.get("", summary="The public register of organisations")
-async def list_organisations(
-    session: SessionDep,
-    kind: OrganisationKind | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> OrganisationPage:
-    rows, total = await service.list_organisations(session, kind=kind, limit=limit, offset=offset)
+@router.get("", summary="The public register of organisations: search by name fragment, filter, page")
+async def list_organisations(session: SessionDep, filters: RegisterQuery, limit: Limit = 50,
+                             offset: Offset = 0) -> OrganisationPage:
+    rows, total = await register.search(session, filters, limit=limit, offset=offset)
     return OrganisationPage(items=await service.public_views(session, rows), total=total)
 
 
@@ -126,7 +123,8 @@ async def affiliates(organisation_id: uuid.UUID, session: SessionDep,
 @router.post("/{organisation_id}/liquidation", summary="Strike the organisation off the register (registrars)")
 async def liquidate(organisation_id: uuid.UUID, body: Liquidation, session: SessionDep,
                     identity: Registrar) -> OrganisationPublic:
-    organisation = await service.liquidate(session, organisation_id, liquidation=body, actor=actor_of(identity))
+    organisation = await service.liquidate(session, organisation_id, liquidation=body, actor=actor_of(identity),
+                                          today=today())
     await session.commit()
     return await service.public_view(session, organisation)
 

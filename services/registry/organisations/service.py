@@ -39,6 +39,7 @@ from services.registry.organisations.schemas import (
     OrganisationPublic,
     OrganisationUpdate,
 )
+from services.registry.register.rules import search_text
 
 SOURCE = "/registry"
 # What the public register shows: an application or a refusal is the applicant's business.
@@ -92,6 +93,7 @@ def new_organisation(details: OrganisationDetails, *, kind: OrganisationKind, st
     values = details.model_dump(exclude={"sectors", "officers", "kind", "bin"})
     return Organisation(**values, kind=kind, bin=bin, status=status,
                         officers=[o.model_dump() for o in details.officers],
+                        search_name=search_text(details.name_kk, details.name_ru, details.name_en),
                         registered_at=utcnow() if status == OrganisationStatus.registered else None)
 
 
@@ -179,6 +181,7 @@ async def update_organisation(session: AsyncSession, organisation_id: uuid.UUID,
             setattr(organisation, name, value)
             changed.append(name)
     if changed:
+        organisation.search_name = search_text(organisation.name_kk, organisation.name_ru, organisation.name_en)
         organisation.version += 1
         organisation.updated_at = utcnow()
         record_history(session, organisation.id, "updated", actor,
@@ -255,11 +258,13 @@ async def affiliates(session: AsyncSession, organisation_id: uuid.UUID) -> list[
 
 
 async def liquidate(session: AsyncSession, organisation_id: uuid.UUID, *, liquidation: Liquidation,
-                    actor: str) -> Organisation:
+                    actor: str, today: date) -> Organisation:
     organisation = await require_organisation(session, organisation_id, for_update=True)
     if not is_public(organisation) or organisation.status == OrganisationStatus.liquidated:
         raise Conflict(f"An organisation with status {organisation.status} cannot be liquidated.",
                        status=organisation.status)
+    if liquidation.liquidated_on > today:
+        raise invalid("/liquidated_on", "not_in_future", "the date cannot be in the future")
     if organisation.registered_at and liquidation.liquidated_on < organisation.registered_at.date():
         raise invalid("/liquidated_on", "after_registration", "liquidation cannot precede registration")
     organisation.status = OrganisationStatus.liquidated
