@@ -8,6 +8,8 @@ from contracts import produced_by
 from contracts.registry import DeadlineApproaching, DeadlineMissed
 from kernel.app import ServiceDefinition, create_service_app
 from kernel.deadlines import DeadlineSpec
+from services.registry.imports.routes import router as imports_router
+from services.registry.imports.worker import import_worker
 from services.registry.organisations.routes import router as organisations_router
 from services.registry.reference.routes import router as reference_router
 from services.registry.registrations.routes import router as registrations_router
@@ -24,8 +26,9 @@ def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
         "status confirmation, affiliation and membership figures.",
         settings=settings or RegistrySettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[organisations_router, registrations_router, rule_sets_router, reference_router],
+        routers=[organisations_router, registrations_router, rule_sets_router, reference_router, imports_router],
         sends=produced_by("registry"),
+        background=[import_worker],
         deadlines=DeadlineSpec(approaching=DeadlineApproaching, missed=DeadlineMissed, on_missed=on_deadline_missed),
     )
 

@@ -1,0 +1,288 @@
+"""Bulk import of an existing register: jobs, their validation and the one transaction that writes them.
+
+A file is checked row by row with the API's own rules; when any row fails, nothing is written and
+the report lists every problem. When all pass, every organisation, affiliation and membership
+report of the file is written in a single transaction (so a crash half-way leaves nothing, and
+the job is simply done again), with the history entries and outbox events the API would write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kernel.db import utcnow
+from kernel.events import EventData, envelope
+from kernel.observability import correlation_id
+from kernel.outbox import OutboxMessage
+from kernel.problems import NotFound
+from services.registry.imports.models import ACTIVE_STATUSES, ImportJob, ImportStatus
+from services.registry.imports.rules import (
+    ImportPlan,
+    KnownOrganisation,
+    RegisterFacts,
+    RowValidator,
+    read_table,
+    referenced_keys,
+)
+from services.registry.imports.settings import ImportSettings
+from services.registry.organisations import events
+from services.registry.organisations.models import (
+    Affiliation,
+    HistoryEntry,
+    MembershipReport,
+    Organisation,
+    OrganisationSector,
+)
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "/registry"
+_CHUNK = 500  # ids per IN (...) query: well inside every backend's parameter limit
+
+
+def create_job(session: AsyncSession, *, filename: str, content: bytes, actor: str) -> ImportJob:
+    job = ImportJob(filename=filename, content=content, size_bytes=len(content), created_by=actor)
+    session.add(job)
+    return job
+
+
+async def require_job(session: AsyncSession, job_id: uuid.UUID) -> ImportJob:
+    job = await session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound("import job")
+    return job
+
+
+async def list_jobs(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[ImportJob], int]:
+    rows = await session.execute(select(ImportJob).order_by(ImportJob.created_at.desc(), ImportJob.id)
+                                 .limit(limit).offset(offset))
+    total = await session.scalar(select(func.count()).select_from(ImportJob))
+    return list(rows.scalars().all()), int(total or 0)
+
+
+# --- claiming a job ------------------------------------------------------------------------
+
+
+async def claim_next(sessionmaker: async_sessionmaker[AsyncSession], *, owner: str,
+                     lease_seconds: float) -> uuid.UUID | None:
+    """Take the oldest job that is queued, or whose worker stopped renewing its lease (it crashed).
+
+    The claim is one conditional UPDATE, so two replicas never both win it."""
+    now = utcnow()
+    claimable = or_(ImportJob.status == ImportStatus.queued, ImportJob.lease_until.is_(None),
+                    ImportJob.lease_until < now)
+    async with sessionmaker() as session:
+        candidates = (await session.execute(
+            select(ImportJob.id).where(ImportJob.status.in_(ACTIVE_STATUSES), claimable)
+            .order_by(ImportJob.created_at).limit(5))).scalars().all()
+        for job_id in candidates:
+            result = await session.execute(
+                update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(ACTIVE_STATUSES), claimable)
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds),
+                        status=ImportStatus.validating, rows_done=0, started_at=now, updated_at=now,
+                        attempts=ImportJob.attempts + 1))
+            await session.commit()
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return job_id
+    return None
+
+
+async def _save(sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, owner: str,
+                lease_seconds: float, **values: Any) -> bool:
+    """Record progress and renew the lease; False when another worker has taken the job over."""
+    now = utcnow()
+    async with sessionmaker() as session:
+        result = await session.execute(
+            update(ImportJob).where(ImportJob.id == job_id, ImportJob.lease_owner == owner)
+            .values(**{"updated_at": now, "lease_until": now + timedelta(seconds=lease_seconds), **values}))
+        await session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+class LeaseLost(Exception):
+    pass
+
+
+# --- running a job -------------------------------------------------------------------------
+
+
+async def run_job(sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, *, owner: str,
+                  settings: ImportSettings, today: date) -> ImportStatus:
+    lease = settings.lease_seconds
+
+    async def save(**values: Any) -> None:
+        if not await _save(sessionmaker, job_id, owner, lease, **values):
+            raise LeaseLost
+
+    async def finish(status: ImportStatus, report: dict[str, Any]) -> ImportStatus:
+        await save(status=status, report=report, finished_at=utcnow(), lease_owner=None, lease_until=None)
+        return status
+
+    try:
+        async with sessionmaker() as session:
+            job = await require_job(session, job_id)
+            content, actor = job.content, job.created_by
+        rows, file_problems = read_table(content)
+        if file_problems:
+            return await finish(ImportStatus.failed, {"problems": [p.as_dict() for p in file_problems]})
+        await save(rows_total=len(rows), rows_done=0)
+        async with sessionmaker() as session:
+            facts = await register_facts(session, rows)
+        validator = RowValidator(facts, today)
+        step = settings.progress_every_rows
+        for start in range(0, len(rows), step):
+            validator.check(rows[start:start + step])
+            await save(rows_done=min(start + step, len(rows)))
+            await asyncio.sleep(0)  # let requests in between chunks
+        plan, problems = validator.finish()
+        if problems:
+            return await finish(ImportStatus.failed, {"problems": [p.as_dict() for p in problems]})
+        await save(status=ImportStatus.importing)
+        async with sessionmaker() as session:
+            counts = await write_plan(session, plan, job_id=job_id, actor=actor)
+            now = utcnow()
+            # Only the worker holding the lease may commit: a worker that lost it rolls back.
+            result = await session.execute(
+                update(ImportJob).where(ImportJob.id == job_id, ImportJob.lease_owner == owner)
+                .values(status=ImportStatus.done, report={"problems": [], **counts}, rows_done=len(rows),
+                        finished_at=now, updated_at=now, lease_owner=None, lease_until=None))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                await session.rollback()
+                raise LeaseLost
+            await session.commit()
+        log.info("import done", job_id=str(job_id), rows=len(rows), **counts)
+        return ImportStatus.done
+    except LeaseLost:
+        log.warning("import job taken over by another worker", job_id=str(job_id))
+        return ImportStatus.importing
+    except IntegrityError as exc:
+        # Someone registered the same BIN between validation and writing: the rows are re-checked on retry.
+        log.warning("import conflicted with a concurrent change", job_id=str(job_id), error=str(exc.orig))
+        return await finish(ImportStatus.failed, {"problems": [], "error": "the register changed while the file "
+                                                  "was being written (a BIN registered meanwhile?); upload it again "
+                                                  "to check it against the register as it is now"})
+
+
+async def register_facts(session: AsyncSession, rows: Sequence[Any]) -> RegisterFacts:
+    bins, ids = referenced_keys(rows)
+    facts = RegisterFacts()
+    columns = (Organisation.id, Organisation.kind, Organisation.status, Organisation.bin)
+    for chunk in _chunks(sorted(bins)):
+        for id_, kind, status, bin_ in await session.execute(select(*columns).where(Organisation.bin.in_(chunk))):
+            facts.by_bin[bin_] = KnownOrganisation(id_, kind, status)
+    for chunk in _chunks(sorted(ids, key=str)):
+        for id_, kind, status, _ in await session.execute(select(*columns).where(Organisation.id.in_(chunk))):
+            facts.by_id[id_] = KnownOrganisation(id_, kind, status)
+    known_ids = [k.id for k in facts.by_bin.values()]
+    for chunk in _chunks(known_ids):
+        rows_ = await session.execute(select(MembershipReport.organisation_id, MembershipReport.year)
+                                      .where(MembershipReport.organisation_id.in_(chunk)))
+        facts.reported.update((organisation_id, year) for organisation_id, year in rows_)
+    return facts
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+def _registered_at(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=UTC)  # midday: the same calendar date in every zone of Kazakhstan
+
+
+async def write_plan(session: AsyncSession, plan: ImportPlan, *, job_id: uuid.UUID, actor: str) -> dict[str, int]:
+    """Write a validated plan in bulk, as ``register_organisation`` and ``report_membership`` would row by row.
+    Never commits."""
+    now = utcnow()
+    organisations: list[Organisation] = []
+    for planned in plan.organisations:
+        create = planned.create
+        organisations.append(Organisation(
+            id=uuid.uuid4(), kind=create.kind, name_kk=create.name_kk, name_ru=create.name_ru,
+            name_en=create.name_en, bin=create.bin, region_code=create.region_code,
+            legal_address=create.legal_address, officers=[o.model_dump() for o in create.officers],
+            status=planned.status, registered_at=_registered_at(planned.registered_on), updated_at=now, version=1))
+    affiliations: list[dict[str, Any]] = []
+    for planned, organisation in zip(plan.organisations, organisations, strict=True):
+        parent_id = (organisations[planned.parent_row].id if planned.parent_row is not None
+                     else planned.parent_existing.id if planned.parent_existing else None)
+        if parent_id is not None:
+            organisation.parent_id = parent_id
+            # The file says it belonged there since it was registered; that date is all we know.
+            affiliations.append({"id": uuid.uuid4(), "organisation_id": organisation.id, "parent_id": parent_id,
+                                 "valid_from": planned.registered_on, "valid_to": None, "recorded_at": now})
+    columns = list(Organisation.model_fields)
+    if organisations:
+        await session.execute(insert(Organisation), [{c: getattr(o, c) for c in columns} for o in organisations])
+    sectors = [{"organisation_id": o.id, "division_code": code}
+               for planned, o in zip(plan.organisations, organisations, strict=True) for code in planned.create.sectors]
+    if sectors:
+        await session.execute(insert(OrganisationSector), sectors)
+    if affiliations:
+        await session.execute(insert(Affiliation), affiliations)
+
+    history: list[dict[str, Any]] = []
+    outbox: list[EventData] = []
+    for planned, organisation in zip(plan.organisations, organisations, strict=True):
+        history.append(_history(organisation.id, "imported", actor, now,
+                                {"kind": organisation.kind, "status": organisation.status,
+                                 "import_job_id": str(job_id), "row": planned.row,
+                                 "registered_on": planned.registered_on.isoformat()}))
+        outbox.append(events.organisation_registered(organisation))
+
+    existing_ids = sorted({r.existing.id for r in plan.reports if r.existing is not None}, key=str)
+    existing: dict[uuid.UUID, Organisation] = {}
+    for chunk in _chunks(existing_ids):
+        rows = await session.execute(select(Organisation).where(Organisation.id.in_(chunk)))
+        existing.update((o.id, o) for o in rows.scalars())
+    reports: list[dict[str, Any]] = []
+    for planned_report in plan.reports:
+        organisation = (organisations[planned_report.organisation_index]
+                        if planned_report.organisation_index is not None
+                        else existing[planned_report.existing.id])  # type: ignore[union-attr]
+        counts = planned_report.counts
+        report = MembershipReport(id=uuid.uuid4(), organisation_id=organisation.id, year=planned_report.year,
+                                  total=counts.total, women=counts.women, under_35=counts.under_35,
+                                  by_region=dict(counts.by_region), reported_at=now, reported_by=actor)
+        reports.append({c: getattr(report, c) for c in MembershipReport.model_fields})
+        history.append(_history(organisation.id, "membership_reported", actor, now,
+                                {"year": report.year, "total": report.total, "women": report.women,
+                                 "under_35": report.under_35, "corrects": None, "import_job_id": str(job_id),
+                                 "row": planned_report.row}))
+        outbox.append(events.membership_reported(organisation, report))
+    if reports:
+        await session.execute(insert(MembershipReport), reports)
+    if history:
+        await session.execute(insert(HistoryEntry), history)
+    await record_events(session, outbox)
+    return {"organisations": len(organisations), "affiliations": len(affiliations),
+            "membership_reports": len(reports)}
+
+
+def _history(organisation_id: uuid.UUID, action: str, actor: str, at: datetime,
+             detail: dict[str, Any]) -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "organisation_id": organisation_id, "occurred_at": at, "action": action,
+            "actor": actor, "application_id": None, "rule_set_code": None, "rule_set_revision": None,
+            "detail": detail}
+
+
+async def record_events(session: AsyncSession, data: Sequence[EventData]) -> None:
+    """``kernel.outbox.record_event`` for thousands of events: the same rows, written in one statement."""
+    if not data:
+        return
+    rows = []
+    for item in data:
+        cloud_event = envelope(item, source=SOURCE, correlation_id=correlation_id.get())
+        rows.append({"id": cloud_event.id, "type": cloud_event.type, "subject": cloud_event.subject,
+                     "envelope": cloud_event.to_json().decode(), "created_at": cloud_event.time,
+                     "published_at": None, "attempts": 0, "last_error": None})
+    await session.execute(insert(OutboxMessage), rows)
+    session.info["outbox_written"] = True  # wakes the relay after the commit, as record_event does
