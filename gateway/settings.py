@@ -94,7 +94,8 @@ class GatewaySettings(ServiceSettings):
     staff_auth_mode: Literal["local", "oidc"] = "local"
     oidc_issuer_url: str = ""  # e.g. https://login.example.kz/realms/ntc; discovery is read from it
     oidc_client_id: str = ""
-    oidc_client_secret: SecretStr = SecretStr("")
+    # None unless OIDC is used: the production guard refuses an empty secret, but only one that is in use.
+    oidc_client_secret: SecretStr | None = None
     oidc_scopes: str = "openid email profile"
     # Where the ID token names the person's roles (a dotted path, e.g. realm_access.roles), and
     # how the provider's role names map to staff roles ({"ntc-admins": "administrator"}); with
@@ -137,7 +138,8 @@ class GatewaySettings(ServiceSettings):
         if self.staff_auth_mode == "oidc":
             missing = [name for name, value in (("oidc_issuer_url", self.oidc_issuer_url),
                                                 ("oidc_client_id", self.oidc_client_id),
-                                                ("oidc_client_secret", self.oidc_client_secret.get_secret_value()))
+                                                ("oidc_client_secret", self.oidc_client_secret.get_secret_value()
+                                                 if self.oidc_client_secret else ""))
                        if not value.strip()]
             if missing:
                 raise ValueError(f"staff_auth_mode 'oidc' needs {', '.join(missing)}")

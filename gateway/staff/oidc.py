@@ -90,6 +90,7 @@ class OidcSignIn:
     def __init__(self, settings: GatewaySettings, *, staff_roles: tuple[str, ...]) -> None:
         self.issuer = settings.oidc_issuer_url.rstrip("/")
         self.client_id = settings.oidc_client_id
+        assert settings.oidc_client_secret is not None  # the settings refuse oidc mode without one
         self._client_secret = settings.oidc_client_secret.get_secret_value()
         self.scopes = settings.oidc_scopes
         self.roles_claim = settings.oidc_roles_claim
