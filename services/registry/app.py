@@ -12,10 +12,12 @@ from services.registry.imports.routes import router as imports_router
 from services.registry.imports.worker import import_worker
 from services.registry.organisations.routes import router as organisations_router
 from services.registry.reference.routes import router as reference_router
+from services.registry.register.routes import router as register_router
 from services.registry.registrations.routes import router as registrations_router
 from services.registry.registrations.service import on_deadline_missed
 from services.registry.rulesets.routes import router as rule_sets_router
 from services.registry.settings import RegistrySettings
+from services.registry.statistics.routes import router as statistics_router
 
 
 def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
@@ -26,7 +28,9 @@ def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
         "status confirmation, affiliation and membership figures.",
         settings=settings or RegistrySettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[organisations_router, registrations_router, rule_sets_router, reference_router, imports_router],
+        # The register's exports come before /organisations/{organisation_id}, which would take their paths.
+        routers=[register_router, organisations_router, registrations_router, rule_sets_router, reference_router,
+                 statistics_router, imports_router],
         sends=produced_by("registry"),
         background=[import_worker],
         deadlines=DeadlineSpec(approaching=DeadlineApproaching, missed=DeadlineMissed, on_missed=on_deadline_missed),
