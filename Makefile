@@ -38,7 +38,7 @@ $(INSTALLED): pyproject.toml
 venv .venv: $(INSTALLED)
 
 run: $(INSTALLED)
-	$(BIN)/python -m deploy.embedded run $(ARGS)
+	$(BIN)/python -m deploy.embedded run --national-register $(ARGS)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

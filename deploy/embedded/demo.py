@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 REGISTER_PATH = "/api/v1/registry/organisations"
+IMPORTS_PATH = "/api/v1/registry/imports"
+# The hand-written organisations the national register hangs below (see national_register.generate).
+NATIONAL_ANCHORS = ("fprk", "atameken", "paryz", "mining-metallurgy-union", "mining-employers")
 
 # Roles the gateway puts in the identity token of each demo key. The organisation keys
 # act for one organisation (the services scope them by its id).
@@ -181,7 +184,7 @@ class Credentials:
 
 
 def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequence[str], cli_env: dict[str, str],
-                   cwd: Path, out: Callable[[str], None]) -> Credentials:
+                   cwd: Path, out: Callable[[str], None], national_register: bool = False) -> Credentials:
     import httpx
 
     credentials = Credentials.load(credentials_file)
@@ -218,6 +221,9 @@ def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequen
                 out(f"  registered {organisation.name_en}")
             credentials.organisations[organisation.slug] = found
         credentials.save(credentials_file)
+        if national_register:
+            anchors = {slug: credentials.organisations[slug] for slug in NATIONAL_ANCHORS}
+            load_national_register(client, registrar, anchors, out)
 
     names = {o.slug: o.name_en for o in DEMO_ORGANISATIONS}
     for demo_key in DEMO_KEYS:
@@ -230,6 +236,95 @@ def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequen
             create_key(demo_key, organisation_id, names[demo_key.organisation_slug])
     out(f"  demo data ready: {len(DEMO_ORGANISATIONS)} organisations, {len(credentials.keys)} API keys")
     return credentials
+
+
+def load_national_register(client: Any, registrar_key: str, anchors: dict[str, str],
+                           out: Callable[[str], None], *, timeout: float = 300.0) -> None:
+    """The synthetic national register, through the registry's bulk import (the job API), one file at a
+    time. A file whose job is already done (an earlier run) is not imported again."""
+    import time
+
+    from deploy.embedded.national_register import generate
+
+    started = time.monotonic()
+    headers = {"Authorization": f"Bearer {registrar_key}"}
+    # The hand-written sectoral bodies join their republican ones, so the federation's figures cover them.
+    for child, parent in (("mining-metallurgy-union", "fprk"), ("mining-employers", "atameken")):
+        _affiliate(client, headers, anchors[child], anchors[parent])
+    files = generate(anchors).csv_files()
+    jobs = _import_jobs(client, headers)
+    for number, content in enumerate(files, start=1):
+        name = f"national-register-{number:02d}-of-{len(files):02d}.csv"
+        job = jobs.get(name)
+        if job is not None and job["status"] == "done":
+            out(f"  national register {name}: imported already")
+            continue
+        if job is None or job["status"] == "failed":
+            response = client.post(IMPORTS_PATH, headers=headers, files={"file": (name, content, "text/csv")})
+            if response.status_code != 202:
+                raise DemoError(f"POST {IMPORTS_PATH} for {name} answered {response.status_code}: "
+                                f"{response.text[:500]}")
+            job = response.json()
+        job = _wait_for_import(client, headers, job, name, out, deadline=time.monotonic() + timeout)
+        if job["status"] != "done":
+            problems = job["report"].get("problems") or []
+            raise DemoError(f"the national register file {name} did not import: "
+                            f"{job['report'].get('error') or problems[:5]}")
+        report = job["report"]
+        out(f"  national register {name}: {report['organisations']} organisations, "
+            f"{report['membership_reports']} membership reports")
+    out(f"  national register ready ({time.monotonic() - started:.1f} s)")
+
+
+def _affiliate(client: Any, headers: dict[str, str], organisation_id: str, parent_id: str) -> None:
+    path = f"{REGISTER_PATH}/{organisation_id}"
+    current = client.get(path, headers=headers)
+    if current.status_code != 200:
+        raise DemoError(f"GET {path} answered {current.status_code}: {current.text[:500]}")
+    if current.json()["parent_id"] is not None:
+        return
+    # Since before the years the demo's membership reports cover.
+    response = client.put(f"{path}/affiliation", headers=headers,
+                          json={"parent_id": parent_id, "valid_from": "2000-01-01"})
+    if response.status_code != 200:
+        raise DemoError(f"PUT {path}/affiliation answered {response.status_code}: {response.text[:500]}")
+
+
+def _import_jobs(client: Any, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The newest import job of each file name."""
+    found: dict[str, dict[str, Any]] = {}
+    offset = 0
+    while True:
+        response = client.get(IMPORTS_PATH, headers=headers, params={"limit": 200, "offset": offset})
+        if response.status_code != 200:
+            raise DemoError(f"GET {IMPORTS_PATH} answered {response.status_code}: {response.text[:500]}")
+        page = response.json()
+        for job in page["items"]:
+            found.setdefault(job["filename"], job)  # newest first
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            return found
+
+
+def _wait_for_import(client: Any, headers: dict[str, str], job: dict[str, Any], name: str,
+                     out: Callable[[str], None], *, deadline: float) -> dict[str, Any]:
+    import time
+
+    last_said = ""
+    while True:
+        said = f"{job['status']} {job['rows_done']}/{job['rows_total'] or '?'} rows"
+        if said != last_said:
+            out(f"  national register {name}: {said}")
+            last_said = said
+        if job["status"] in ("done", "failed"):
+            return job
+        if time.monotonic() > deadline:
+            raise DemoError(f"the import of {name} did not finish in time (last: {said})")
+        time.sleep(0.25)
+        response = client.get(f"{IMPORTS_PATH}/{job['id']}", headers=headers)
+        if response.status_code != 200:
+            raise DemoError(f"GET {IMPORTS_PATH}/{job['id']} answered {response.status_code}: {response.text[:500]}")
+        job = response.json()
 
 
 def create_api_key(cli_argv: Sequence[str], env: dict[str, str], cwd: Path, *, name: str, roles: Sequence[str],

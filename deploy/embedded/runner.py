@@ -88,6 +88,7 @@ class Config:
     nats_url: str | None = None  # external NATS: do not start one
     postgres_url: str | None = None  # PostgreSQL server: one database per service
     demo: bool = True
+    national_register: bool = False  # thousands of synthetic organisations in the demo (make run asks for it)
     verbose: bool = False
     log_json: bool = False
     timeout: float = DEFAULT_TIMEOUT_SECONDS
@@ -721,6 +722,7 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
         credentials = load_demo_data(
             gateway_url=config.gateway_url, credentials_file=config.credentials_file,
             cli_argv=[sys.executable, *GATEWAY_CLI], cli_env=gw_env, cwd=REPO_ROOT, out=out,
+            national_register=config.national_register,
         )
     except (DemoError, httpx.HTTPError) as exc:
         # A demo failure is often only the symptom of a process that died meanwhile: say so first.
@@ -961,6 +963,8 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour = parser.add_argument_group("behaviour")
     behaviour.add_argument("--no-demo", dest="demo", action="store_false",
                            help="do not load demo keys and organisations")
+    behaviour.add_argument("--national-register", action="store_true",
+                           help="also load a synthetic national register (~3,500 organisations) by bulk import")
     behaviour.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="SECONDS",
                            help="seconds to wait for everything to be ready (default: %(default)s)")
     behaviour.add_argument("-v", "--verbose", action="store_true", help="stream every process's log to the terminal")
@@ -974,7 +978,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         data_dir=(args.data_dir or default_data_dir()).expanduser().resolve(),
         host=args.host, port=args.port, service_base_port=args.service_base_port, nats_port=args.nats_port,
         nats_monitor_port=args.nats_monitor_port, nats_url=args.nats_url, postgres_url=args.postgres_url,
-        demo=args.demo, verbose=args.verbose, log_json=args.log_json, timeout=args.timeout,
+        demo=args.demo, national_register=args.national_register, verbose=args.verbose, log_json=args.log_json,
+        timeout=args.timeout,
     )
 
 

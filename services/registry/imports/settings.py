@@ -13,5 +13,6 @@ class ImportSettings(BaseSettings):
     poll_seconds: float = Field(default=0.5, gt=0)
     # A job whose worker stopped renewing its claim this long ago (a crash) is taken up again.
     lease_seconds: float = Field(default=60.0, gt=0)
-    # Validation progress is saved after every this many rows.
+    # Rows are checked in chunks of this many, and progress saved at most every progress_seconds.
     progress_every_rows: int = Field(default=500, ge=1)
+    progress_seconds: float = Field(default=0.5, ge=0)
