@@ -13,7 +13,7 @@ import sys
 
 def main() -> int:
     status = 0
-    for module in ("bench.gateway_bench", "bench.pipeline_bench"):
+    for module in ("bench.gateway_bench", "bench.pipeline_bench", "bench.registry_bench"):
         print(f"== {module}", flush=True)
         status |= subprocess.call([sys.executable, "-m", module])
     return status

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from kernel.db import create_engine, create_sessionmaker
 from kernel.problems import PROBLEM_JSON
 from services.registry.app import create_app
 from services.registry.organisations.models import Organisation
@@ -239,3 +240,21 @@ async def test_exports_page_through_many_organisations(registry: RunningService)
     assert [o["name_ru"] for o in exported] == [f"Первичная организация {n:04}" for n in range(1203)]
     rows = list(csv.reader(io.StringIO((await registry.client.get("/organisations/export.csv?q=ұйым 11")).text)))
     assert [r[3] for r in rows[1:]] == [f"Первичная организация {n:04}" for n in range(1100, 1200)]
+
+
+async def test_writes_by_another_connection_are_found_too(registry: RunningService,
+                                                          register: dict[str, dict]) -> None:
+    # On SQLite the first search builds the connection's trigram index; a row written through
+    # another connection (another process, a loader) must still be found afterwards.
+    assert await _names(registry, "q=сталевар") == []
+    engine = create_engine(registry.state.settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            session.add(Organisation(kind="local_union", name_kk="Болат құюшылар кәсіподағы",
+                                     name_ru="Профсоюз сталеваров", status="registered",
+                                     search_name=search_text("Болат құюшылар кәсіподағы", "Профсоюз сталеваров", None)))
+            await session.commit()
+    finally:
+        await engine.dispose()
+    assert await _names(registry, "q=СТАЛЕВАР") == ["Профсоюз сталеваров"]
+    assert await _names(registry, "q=құюшы") == ["Профсоюз сталеваров"]

@@ -13,12 +13,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.organisations.models import Organisation, OrganisationSector
 from services.registry.organisations.schemas import OrganisationPublic
 from services.registry.organisations.service import PUBLIC_STATUSES, public_views
+from services.registry.register import sqlite_index
 from services.registry.register.rules import csv_cell
 from services.registry.register.schemas import CSV_COLUMNS, RegisterFilter
 
@@ -27,12 +28,18 @@ from services.registry.register.schemas import CSV_COLUMNS, RegisterFilter
 EXPORT_BATCH = 500
 
 
-def conditions(filters: RegisterFilter) -> list[ColumnElement[bool]]:
+def conditions(filters: RegisterFilter, *, trigram_table: bool = False) -> list[ColumnElement[bool]]:
     statuses = [s.value for s in filters.statuses if s.value in {p.value for p in PUBLIC_STATUSES}]
     where: list[ColumnElement[bool]] = [Organisation.status.in_(statuses)]
     if filters.fragment:
-        # A plain substring test on the normalised column: a trigram index answers it on
-        # PostgreSQL; SQLite scans one narrow column.
+        if trigram_table and len(filters.fragment) >= sqlite_index.MIN_INDEXED:
+            # SQLite: candidates from the connection's trigram index (see register/sqlite_index.py).
+            where.append(literal_column("organisation.rowid").in_(
+                select(literal_column("rowid")).select_from(text("temp.organisation_search"))
+                .where(text("organisation_search MATCH :fragment_match")
+                       .bindparams(fragment_match=sqlite_index.match_expression(filters.fragment)))))
+        # The substring test itself, on the normalised column: PostgreSQL answers it from its
+        # trigram index; on SQLite it only confirms the candidates.
         where.append(Organisation.search_name.contains(filters.fragment, autoescape=True))
     if filters.kinds:
         where.append(Organisation.kind.in_([k.value for k in filters.kinds]))
@@ -53,7 +60,7 @@ def _order(filters: RegisterFilter) -> list[Any]:
 
 async def search(session: AsyncSession, filters: RegisterFilter, *, limit: int,
                  offset: int) -> tuple[list[Organisation], int]:
-    where = conditions(filters)
+    where = conditions(filters, trigram_table=bool(filters.fragment) and await sqlite_index.ensure(session))
     if filters.fragment:
         # A fragment selects few rows: one pass finds them, counts them and sorts them.
         rows = (await session.execute(select(Organisation.id, func.count().over()).where(*where)
@@ -80,7 +87,8 @@ async def _batches(sessionmaker: async_sessionmaker[AsyncSession],
     after: tuple[str, uuid.UUID] | None = None
     while True:
         async with sessionmaker() as session:
-            query = select(Organisation).where(*conditions(filters))
+            indexed = bool(filters.fragment) and await sqlite_index.ensure(session)
+            query = select(Organisation).where(*conditions(filters, trigram_table=indexed))
             if after is not None:
                 query = query.where(or_(Organisation.name_ru > after[0],
                                         and_(Organisation.name_ru == after[0], Organisation.id > after[1])))
