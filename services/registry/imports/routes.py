@@ -2,7 +2,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile, status
-from fastapi.responses import PlainTextResponse
 
 from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
@@ -55,10 +54,11 @@ async def start_import(file: Annotated[UploadFile, File(description="The registe
     return public_job(job)
 
 
-@router.get("/template.csv", summary="An empty register file with the header row", response_class=PlainTextResponse)
-async def template() -> PlainTextResponse:
-    return PlainTextResponse(template_csv(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="register-import.csv"'})
+@router.get("/template.csv", summary="An empty register file with the header row", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "UTF-8, the header row, CRLF line end"}})
+async def template() -> Response:
+    return Response(template_csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="register-import.csv"'})
 
 
 @router.get("", summary="Import jobs, newest first (registrars)")
