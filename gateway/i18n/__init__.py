@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -133,8 +133,20 @@ def _utc(moment: datetime) -> datetime:
 
 
 @pass_context
-def _format_datetime(context: Context, moment: datetime, format: str = "medium") -> str:
+def _format_datetime(context: Context, moment: datetime | str, format: str = "medium") -> str:
+    if isinstance(moment, str):  # as a service's JSON gives it (ISO 8601)
+        moment = datetime.fromisoformat(moment)
     return dates.format_datetime(_utc(moment), format=format, tzinfo=UTC, locale=_language_of(context))
+
+
+@pass_context
+def _format_date(context: Context, day: date | str | None, format: str = "medium") -> str:
+    """A calendar day (a date, or an ISO 8601 string as a service's JSON gives it); a dash for none."""
+    if day is None or day == "":
+        return "—"
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    return dates.format_date(day, format=format, locale=_language_of(context))
 
 
 @pass_context
@@ -150,10 +162,10 @@ def _format_number(context: Context, number: float) -> str:
 def install(environment: Environment) -> None:
     """Gives ``environment`` gettext (newstyle: ``_("...", name=value)`` and ``{% trans %}``) in the
     language of each render's ``lang`` variable, and the filters ``datetime``, ``time`` and ``number``
-    that format per that language. One environment serves every language at once."""
+    that format per that language, and ``day`` for calendar days. One environment serves every language at once."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext)
     filters: dict[str, Callable[..., Any]] = {
-        "datetime": _format_datetime, "time": _format_time, "number": _format_number}
+        "datetime": _format_datetime, "time": _format_time, "number": _format_number, "day": _format_date}
     environment.filters.update(filters)

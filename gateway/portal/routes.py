@@ -14,6 +14,7 @@ cannot sign a browser in to an account of its choosing).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
 import secrets
@@ -33,6 +34,7 @@ from gateway.authentication import SESSION_COOKIE
 from gateway.health import readiness
 from gateway.i18n import N_
 from gateway.limits import RateLimited
+from gateway.portal import figures, upstream
 from gateway.proxy.forwarder import API_PREFIX
 from gateway.staff import oidc
 from gateway.staff import service as staff
@@ -412,10 +414,15 @@ async def dashboard(request: Request) -> Response:
     current = await _current(request)
     if current is None:
         return _to_sign_in(request)
-    ready, gateway_checks, services = await _services(request)
+    language = language_of(request)
+    setattr(request.state, upstream.IDENTITY_STATE, current[0].identity)  # the figures are asked as this person
+    (ready, gateway_checks, services), registry = await asyncio.gather(
+        _services(request),
+        figures.registry_headlines(request, language, lambda message: translate(request, message)))
     return render(request, "dashboard.html",
                   {"ready": ready, "gateway_checks": gateway_checks, "services": services, "current": None,
-                   "checked_at": utcnow(), "refresh_url": "/"},
+                   "checked_at": utcnow(), "refresh_url": "/", "registry": registry,
+                   "share": lambda value: figures.format_share(value, language)},
                   signed_in=current[0], token=current[1])
 
 
@@ -480,5 +487,5 @@ def _section_route(section: Section) -> None:
 
 
 for _section in SECTIONS:
-    if _section.slug != "admin":
+    if _section.slug not in ("admin", "registry"):  # their pages: gateway.portal.admin, gateway.portal.registry
         _section_route(_section)
