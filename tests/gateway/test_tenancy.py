@@ -26,7 +26,8 @@ from tests.support.services import eventually
 from tests.support.tenancy import OPERATIONS, TENANT_OBJECTS, Route, TenantObject
 
 API = "/api/v1"
-OWNING_SERVICES = ("registry", "notifications")  # the registry's events create the inbox messages
+# The registry's events create the inbox messages and bargaining's parties.
+OWNING_SERVICES = ("registry", "bargaining", "notifications")
 
 
 @dataclass
@@ -79,6 +80,7 @@ async def platform(make_database, nats_server, public_key: str, make_gateway: Ga
             _, key = await gateway.issue_key(roles=("employer",) if body["kind"] == "employer" else ("union",),
                                              organisation_id=uuid.UUID(organisation_id), name=f"{name} system")
             tenants.append(Tenant(name, organisation_id, key))
+        await _open_negotiations(gateway, tenants, registrar_key)
         for tenant in tenants:
             for kind in TENANT_OBJECTS:
                 await eventually(lambda t=tenant, k=kind: _own_ids(gateway, t, k), timeout=30,
@@ -87,6 +89,39 @@ async def platform(make_database, nats_server, public_key: str, make_gateway: Ga
     finally:
         for process in reversed(processes):
             await asyncio.to_thread(process.stop)
+
+
+async def _open_negotiations(gateway: Gateway, tenants: list[Tenant], registrar_key: str) -> None:
+    """Each tenant proposes bargaining to a counterpart of its own (never to the other tenant), who enters."""
+    registrar = {"Authorization": f"Bearer {registrar_key}"}
+    _, officer_key = await gateway.issue_key(roles=("bargaining_officer",), name="bargaining clerk")
+    officer = {"Authorization": f"Bearer {officer_key}"}
+    for tenant, level, sides, counterpart in [
+        (tenants[0], "sectoral", ("workers", "employers"),
+         {"kind": "sectoral_employer_association", "name_kk": "Қауымдастық", "name_ru": "Ассоциация"}),
+        (tenants[1], "enterprise", ("employers", "workers"),
+         {"kind": "primary_union_organisation", "name_kk": "Бастауыш ұйым", "name_ru": "Первичная организация",
+          "region_code": "350000000"}),
+    ]:
+        registered = await gateway.client.post(f"{API}/registry/organisations", json=counterpart, headers=registrar)
+        assert registered.status_code == 201, registered.text
+        other = registered.json()["id"]
+
+        async def known(organisation_id: str) -> bool:
+            found = await gateway.client.get(f"{API}/bargaining/parties/{organisation_id}", headers=officer)
+            return found.status_code == 200
+
+        for organisation_id in (tenant.organisation_id, other):
+            await eventually(lambda o=organisation_id: known(o), timeout=30, what="bargaining's parties")
+        proposed = await gateway.client.post(f"{API}/bargaining/negotiations", headers=tenant.headers, json={
+            "level": level, "subject_matter": f"Agreement proposed by {tenant.name}",
+            "initiator_id": tenant.organisation_id, "proposed_on": "2026-01-10",  # before the meeting tried
+            "parties": [{"organisation_id": tenant.organisation_id, "side": sides[0]},
+                        {"organisation_id": other, "side": sides[1]}]})
+        assert proposed.status_code == 201, proposed.text
+        entered = await gateway.client.post(f"{API}/bargaining/negotiations/{proposed.json()['id']}/entry",
+                                            headers=officer, json={"organisation_id": other})
+        assert entered.status_code == 200, entered.text
 
 
 async def _own_ids(gateway: Gateway, tenant: Tenant, kind: TenantObject) -> list[str]:

@@ -66,6 +66,18 @@ TENANT_OBJECTS: tuple[TenantObject, ...] = (
         },
     ),
     TenantObject(
+        service="bargaining",
+        kind="negotiation",
+        list_path="/negotiations",
+        ids_of=_items,
+        operations={
+            "read": Route("GET", "/negotiations/{id}"),
+            "update": Route("POST", "/negotiations/{id}/meetings",
+                            {"held_on": "2026-01-15", "minutes": "Agenda agreed.", "attendees": {}}),
+            "delete": NOT_YET("negotiations are never deleted: an agreement ends by expiry or termination"),
+        },
+    ),
+    TenantObject(
         service="notifications",
         kind="inbox message",
         list_path="/inbox",
