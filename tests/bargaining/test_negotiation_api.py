@@ -176,6 +176,8 @@ async def test_from_proposal_to_a_filed_agreement_with_a_protocol_of_disagreemen
     assert older.status_code == 409 and older.json()["errors"][0]["rule"] == "current_version"
     agreed = await client.post(f"{pay_url}/acceptance", headers=u, json={"version": 2})
     assert agreed.json()["status"] == "agreed" and agreed.json()["agreed_version"] == 2
+    # Accepting twice changes nothing (and announces nothing twice).
+    assert (await client.post(f"{pay_url}/acceptance", headers=e, json={"version": 2})).status_code == 409
     versions = (await client.get(pay_url, headers=u)).json()["versions"]
     assert [(v["number"], v["side"]) for v in versions] == [(1, "workers"), (2, "employers")]
 

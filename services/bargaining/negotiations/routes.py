@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.bargaining import Level, OpenClause, Side
 from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
+from kernel.problems import PROBLEM_JSON, ProblemBody
 from services.bargaining.access import Caller
 from services.bargaining.negotiations import rules, service
 from services.bargaining.negotiations.models import Clause, Negotiation, NegotiationParty
@@ -40,6 +41,10 @@ from services.bargaining.negotiations.schemas import (
 
 router = APIRouter(prefix="/negotiations", tags=["negotiations"])
 IfMatch = Annotated[str | None, Header(description="The clause's ETag as read")]
+PRECONDITIONS: dict[int | str, dict[str, object]] = {
+    412: {"model": ProblemBody, "content": {PROBLEM_JSON: {}}, "description": "The clause changed since it was read"},
+    428: {"model": ProblemBody, "content": {PROBLEM_JSON: {}}, "description": "If-Match is required"},
+}
 
 
 async def negotiation_view(session: AsyncSession, negotiation: Negotiation,
@@ -161,6 +166,7 @@ async def get_clause(negotiation_id: uuid.UUID, clause_id: uuid.UUID, session: S
 
 
 @router.post("/{negotiation_id}/clauses/{clause_id}/versions", status_code=status.HTTP_201_CREATED,
+             responses=PRECONDITIONS,
              summary="Propose or counter-propose a text: a new version (needs If-Match: 428 without, 412 if stale)")
 async def propose_version(negotiation_id: uuid.UUID, clause_id: uuid.UUID, body: ClauseProposal,
                           session: SessionDep, identity: Caller, response: Response,
@@ -172,7 +178,7 @@ async def propose_version(negotiation_id: uuid.UUID, clause_id: uuid.UUID, body:
     return await clause_view(session, clause)
 
 
-@router.post("/{negotiation_id}/clauses/{clause_id}/acceptance",
+@router.post("/{negotiation_id}/clauses/{clause_id}/acceptance", responses=PRECONDITIONS,
              summary="A side accepts the current version; agreed when every side accepted the same version")
 async def accept(negotiation_id: uuid.UUID, clause_id: uuid.UUID, body: Acceptance, session: SessionDep,
                  identity: Caller, response: Response, if_match: IfMatch = None) -> ClausePublic:

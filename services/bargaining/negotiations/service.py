@@ -480,6 +480,9 @@ async def accept(session: AsyncSession, negotiation_id: uuid.UUID, clause_id: uu
         raise Problem(409, "stale-version", "Not the current version", problem,
                       errors=[FieldError(pointer="/version", rule="current_version", detail=problem)],
                       current_version=clause.current_version)
+    if clause.status == "agreed" or clause.accepted.get(side.value) == body.version:
+        raise Conflict(f"The {side.value} side has already accepted version {body.version}.",
+                       clause_status=clause.status)
     clause.accepted = {**clause.accepted, side.value: body.version}
     clause.version += 1
     clause.updated_at = utcnow()
