@@ -44,6 +44,7 @@ from services.registry.organisations.models import (
     Organisation,
     OrganisationSector,
 )
+from services.registry.register.rules import search_text
 
 log = structlog.get_logger(__name__)
 
@@ -219,7 +220,8 @@ async def write_plan(session: AsyncSession, plan: ImportPlan, *, job_id: uuid.UU
         create = planned.create
         organisations.append({
             "id": uuid.uuid4(), "kind": create.kind, "name_kk": create.name_kk, "name_ru": create.name_ru,
-            "name_en": create.name_en, "bin": create.bin, "region_code": create.region_code,
+            "name_en": create.name_en, "search_name": search_text(create.name_kk, create.name_ru, create.name_en),
+            "bin": create.bin, "region_code": create.region_code,
             "legal_address": create.legal_address, "officers": [o.model_dump() for o in create.officers],
             "status": planned.status, "parent_id": None, "registered_at": _registered_at(planned.registered_on),
             "status_confirmation_due": None, "confirmed_on": None, "lapsed_on": None, "liquidated_on": None,
