@@ -1,6 +1,6 @@
 """The public register at national scale: name-fragment search and statistics through the gateway.
 
-    python -m bench.registry_bench [--organisations 100000] [--duration 10] [--connections 4]
+    python -m bench.registry_bench [--organisations 100000] [--duration 10] [--connections 4] [--postgres [URL]]
 
 Loads ``--organisations`` organisations (every tier and kind, all 20 regions, classifier
 sectors; 2 % applicants and 3 % refusals, which the register must hide), five years of
@@ -44,6 +44,7 @@ from typing import Any
 import aiohttp
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.gateway_bench import (
     BIN,
@@ -104,7 +105,7 @@ GROUNDS = [("min_founders", "Закон о профсоюзах, ст. 10 п. 2"
            ("false_information", "Закон о государственной регистрации, ст. 11")]
 
 
-def load_register(url: str, organisations: int, seed: int = 20260) -> dict[str, int]:
+async def load_register(url: str, organisations: int, seed: int = 20260) -> dict[str, int]:
     """Bulk inserts through SQLAlchemy Core (types as the service stores them), in one transaction."""
     from services.registry.register.rules import search_text
 
@@ -113,8 +114,9 @@ def load_register(url: str, organisations: int, seed: int = 20260) -> dict[str, 
     from services.registry.registrations.models import RegistrationApplication
     from services.registry.statistics.models import LabourForce
 
-    engine = sa.create_engine(url)
-    fast_sqlite(engine)
+    engine = create_async_engine(url)
+    if url.startswith("sqlite"):
+        fast_sqlite(engine.sync_engine)
     t = {m.__tablename__: m.__table__ for m in (Organisation, OrganisationSector, MembershipReport,
                                                 RegistrationApplication, LabourForce)}
     now = datetime.now(UTC)
@@ -178,14 +180,16 @@ def load_register(url: str, organisations: int, seed: int = 20260) -> dict[str, 
         labour_rows += [{"id": uuid.uuid4(), "year": year, "region_code": code,
                          "employees": rng.randint(150_000, 800_000), "source": "bench", "recorded_at": now,
                          "recorded_by": "bench"} for code in REGIONS]
-    with engine.begin() as connection:
+    async with engine.begin() as connection:
         for table, rows in (("organisation", org_rows), ("organisation_sector", sector_rows),
                             ("membership_report", report_rows), ("registration_application", application_rows),
                             ("labour_force", labour_rows)):
             for start in range(0, len(rows), 20_000):
-                connection.execute(t[table].insert(), rows[start:start + 20_000])
-        connection.exec_driver_sql("ANALYZE")
-    engine.dispose()
+                await connection.execute(t[table].insert(), rows[start:start + 20_000])
+    async with engine.connect() as connection:
+        await connection.execute(sa.text("ANALYZE"))
+        await connection.commit()
+    await engine.dispose()
     return {"organisations": len(org_rows), "sectors": len(sector_rows), "membership reports": len(report_rows),
             "applications": len(application_rows), "labour-force rows": len(labour_rows)}
 
@@ -285,6 +289,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", default="1,4", help="concurrent clients; a comma-separated list runs each "
                         "(SQLite answers one query at a time, so latency grows with the queue)")
+    parser.add_argument("--postgres", metavar="URL", nargs="?", const="postgresql+asyncpg://postgres@127.0.0.1:5432",
+                        help="load and serve the registry from PostgreSQL (a fresh database on this server, "
+                        "dropped afterwards) instead of SQLite")
     parser.add_argument("--keep", action="store_true", help="load and start, measure nothing, keep running "
                         "until Ctrl-C (for profiling)")
     args = parser.parse_args()
@@ -295,18 +302,23 @@ def main() -> int:
 
     nats_server = BIN / "nats-server"
     workdir = Path(tempfile.mkdtemp(prefix="ntc-registry-bench-"))
-    database = workdir / "registry.db"
+    database_url = f"sqlite+aiosqlite:///{workdir / 'registry.db'}"
+    pg_database = f"ntc_registry_bench_{uuid.uuid4().hex[:8]}"
+    if args.postgres:
+        database_url = f"{args.postgres.rstrip('/')}/{pg_database}"
+        asyncio.run(_postgres_database(args.postgres, pg_database, create=True))
     processes = Processes(workdir)
     try:
         began = time.perf_counter()
 
         async def migrate() -> None:
-            engine = create_engine(f"sqlite+aiosqlite:///{database}")
+            engine = create_engine(database_url)
             await upgrade(engine, ROOT_MIGRATIONS)
             await engine.dispose()
 
         asyncio.run(migrate())
-        counts = load_register(f"sqlite:///{database}", args.organisations)
+        counts = asyncio.run(load_register(database_url, args.organisations))
+        print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}", flush=True)
         print("loaded " + ", ".join(f"{n:,} {what}" for what, n in counts.items())
               + f" in {time.perf_counter() - began:.0f} s", flush=True)
 
@@ -318,7 +330,7 @@ def main() -> int:
                                  "-sd", str(workdir / "nats")])
         wait_for_port(nats_port)
         registry = processes.start("registry", uvicorn_command("services.registry.app:create_app", registry_port), {
-            "REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+            "REGISTRY_DATABASE_URL": database_url,
             "REGISTRY_IDENTITY_PUBLIC_KEY": public_pem,
             "REGISTRY_NATS_URL": f"nats://127.0.0.1:{nats_port}",
             "REGISTRY_LOG_LEVEL": "WARNING",
@@ -377,7 +389,19 @@ def main() -> int:
     finally:
         processes.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
+        if args.postgres:
+            asyncio.run(_postgres_database(args.postgres, pg_database, create=False))
     return 0
+
+
+async def _postgres_database(server_url: str, name: str, *, create: bool) -> None:
+    engine = create_async_engine(f"{server_url.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        if create:
+            await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        else:
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
 
 
 ROOT_MIGRATIONS = Path(__file__).resolve().parent.parent / "services" / "registry" / "migrations"
