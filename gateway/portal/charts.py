@@ -19,6 +19,7 @@ TEXT = "#1b1b1b"
 AXIS = "#555"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 LABEL_CHARS = 34
+TITLE_ROOM = 26
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,22 @@ def _short(label: str, limit: int = LABEL_CHARS) -> str:
 
 
 def _open(chart_id: str, width: int, height: int, title: str, description: str) -> list[str]:
+    """The chart's opening: its accessible name and description, its title shown above it, and a
+    group that moves the drawing below the title (closed by `_close`)."""
+    full = height + TITLE_ROOM
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT}>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {full}" '
+        f'width="{width}" height="{full}" aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT}>',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+        f'<text x="0" y="16" font-size="14" font-weight="bold" fill="{TEXT}">{escape(title)}</text>',
+        f'<g transform="translate(0 {TITLE_ROOM})">',
     ]
+
+
+def _close(parts: list[str]) -> Markup:
+    parts.append("</g></svg>")
+    return Markup("".join(parts))
 
 
 def _described(description: str, pairs: Sequence[tuple[str, str]]) -> str:
@@ -71,8 +82,7 @@ def column_chart(chart_id: str, title: str, description: str, columns: Sequence[
                      f'{escape(fmt(value))}</text>')
         parts.append(f'<text x="{centre:.1f}" y="{height - 8}" text-anchor="middle" fill="{TEXT}">'
                      f'{escape(_short(label, 12))}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _close(parts)
 
 
 def bar_chart(chart_id: str, title: str, description: str, bars: Sequence[tuple[str, float]], *,
@@ -94,14 +104,13 @@ def bar_chart(chart_id: str, title: str, description: str, bars: Sequence[tuple[
                      f'fill="{COLOURS[0]}"/>')
         parts.append(f'<text x="{label_width + bar_width + 6:.1f}" y="{y + 16}" fill="{TEXT}">'
                      f'{escape(fmt(value))}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _close(parts)
 
 
 def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str], series: Sequence[Series], *,
                fmt: Format = _plain, ceiling: float | None = None, width: int = 640, height: int = 260) -> Markup:
     """One line per series over the same labels (years); a missing value breaks the line there."""
-    top, bottom, left, right = 28, 28, 44, 16
+    top, bottom, left, right = 28, 28, 64, 40
     plot_width, plot_height = width - left - right, height - top - bottom
     values = [value for line in series for value in line.values if value is not None]
     largest = ceiling if ceiling is not None else (max(values, default=0) or 1)
@@ -144,5 +153,4 @@ def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str
         legend_x = left + 8 + number * 200
         parts.append(f'<rect x="{legend_x}" y="6" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{legend_x + 18}" y="16" fill="{TEXT}">{escape(_short(line.name, 28))}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _close(parts)

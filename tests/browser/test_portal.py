@@ -10,10 +10,13 @@ import asyncio
 import importlib.util
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from gateway.api_keys.service import issue_api_key
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from gateway.staff.service import create_staff_account
@@ -22,6 +25,8 @@ from kernel.db import create_engine, create_sessionmaker
 from kernel.identity import generate_keypair
 from kernel.migrations import upgrade
 from tests.gateway.support import SERVICES, TrickleGate, echo_app, serve_in_thread
+from tests.support.nats import NatsServer
+from tests.support.processes import ServiceProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -45,32 +50,60 @@ pytestmark = [
 ]
 
 
-async def _create_staff(database_url: str) -> None:
+async def _create_staff(database_url: str) -> str:
+    """The staff account the tests sign in with; returns a registrar's API key for making test data."""
     engine = create_engine(database_url)
     try:
         await upgrade(engine, MIGRATIONS_DIR)
         async with create_sessionmaker(engine)() as session:
             await create_staff_account(session, email=EMAIL, display_name="Dana Registrar",
                                        roles=["administrator", "registrar"], password=PASSWORD)
+            _, key = await issue_api_key(session, name="test data", roles=["registrar"], organisation_id=None)
             await session.commit()
     finally:
         await engine.dispose()
+    return key
+
+
+@dataclass(frozen=True)
+class Platform:
+    url: str
+    registrar_key: str
 
 
 @pytest.fixture
-def portal_url(tmp_path: Path) -> Iterator[str]:
+def platform(tmp_path: Path, nats_server: NatsServer) -> Iterator[Platform]:
+    """The gateway under uvicorn with the real registry behind it (its own SQLite file, a real
+    nats-server); the other services are the echo upstream."""
+    private_key, public_key = generate_keypair()
+    registry = ServiceProcess("registry", {
+        "REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/registry.db",
+        "REGISTRY_NATS_URL": nats_server.url,
+        "REGISTRY_IDENTITY_PUBLIC_KEY": public_key,
+        "REGISTRY_ENVIRONMENT": "test",
+        "REGISTRY_LOG_LEVEL": "WARNING",
+    }, tmp_path)
+    registry.start()
     echo = serve_in_thread(echo_app(TrickleGate()))
     database_url = f"sqlite+aiosqlite:///{tmp_path}/gateway.db"
-    asyncio.run(_create_staff(database_url))
+    key = asyncio.run(_create_staff(database_url))
     settings = GatewaySettings(
-        environment="test", identity_private_key=generate_keypair()[0], database_url=database_url,
-        service_urls={name: echo.url for name in SERVICES}, log_json=False, log_level="WARNING",
-        session_cookie_secure=False,  # plain http on loopback
+        environment="test", identity_private_key=private_key, database_url=database_url,
+        service_urls={**{name: echo.url for name in SERVICES}, "registry": registry.url}, log_json=False,
+        log_level="WARNING", session_cookie_secure=False,  # plain http on loopback
     )
     gateway = serve_in_thread(create_app(settings))
-    yield gateway.url
-    gateway.stop()
-    echo.stop()
+    try:
+        yield Platform(url=gateway.url, registrar_key=key)
+    finally:
+        gateway.stop()
+        echo.stop()
+        registry.stop()
+
+
+@pytest.fixture
+def portal_url(platform: Platform) -> str:
+    return platform.url
 
 
 def test_sign_in_browse_the_sections_and_sign_out(portal_url: str) -> None:
@@ -184,13 +217,13 @@ def test_an_administrator_creates_a_staff_account_and_issues_and_revokes_an_api_
             expect(page.get_by_role("heading", level=1)).to_have_text("API key issued")
             key = page.locator("#issued-secret").inner_text()
             assert key.startswith("ntc_")
-            assert httpx.get(f"{portal_url}/api/v1/registry/x", headers={"X-API-Key": key}).status_code == 200
+            assert httpx.get(f"{portal_url}/api/v1/notifications/x", headers={"X-API-Key": key}).status_code == 200
             page.get_by_role("link", name="Back to the API keys").click()
             expect(page.get_by_text(key)).to_have_count(0)
             page.get_by_role("button", name=f"Revoke {key[:12]} Employer HR system").click()
             expect(page).to_have_url(portal_url + "/admin/api-keys")
             expect(page.get_by_role("cell", name="revoked", exact=True)).to_be_visible()
-            assert httpx.get(f"{portal_url}/api/v1/registry/x", headers={"X-API-Key": key}).status_code == 401
+            assert httpx.get(f"{portal_url}/api/v1/notifications/x", headers={"X-API-Key": key}).status_code == 401
             page.goto(portal_url + "/admin/audit")
             for action in ("staff.created", "api_key.created", "api_key.revoked"):
                 expect(page.get_by_role("rowheader", name=action, exact=True).first).to_be_visible()
@@ -203,5 +236,108 @@ def test_an_administrator_creates_a_staff_account_and_issues_and_revokes_an_api_
             expect(page).to_have_url(portal_url + "/")
             expect(page.locator(".user-name")).to_have_text("Aliya Analyst")
             expect(page.locator(".user-roles")).to_have_text("analyst")
+        finally:
+            browser.close()
+
+
+def _make_register(platform: Platform) -> dict[str, str]:
+    """Through the gateway's API with a registrar's key: a sectoral union, a local union affiliated
+    to it with three years of membership, and a weak application waiting for review."""
+    import httpx
+
+    documents = ["application_form", "charter", "founding_congress_minutes", "elected_bodies_decision",
+                 "legal_address_document"]
+    with httpx.Client(base_url=f"{platform.url}/api/v1/registry", timeout=30,
+                      headers={"Authorization": f"Bearer {platform.registrar_key}"}) as api:
+        def apply(kind: str, name: str, founders: int, filed: list[str], region: str) -> dict[str, str]:
+            answer = api.post("/registrations", json={
+                "kind": kind, "name_kk": f"{name} кәсіподағы", "name_ru": f"Профсоюз {name}", "region_code": region,
+                "founders": founders, "documents": filed, "officers": [{"role": "chair", "name": "Серік Ахметов"}]})
+            assert answer.status_code == 201, answer.text
+            return answer.json()
+
+        def registered(kind: str, name: str, region: str) -> str:
+            application = apply(kind, name, 30, documents, region)
+            assert api.post(f"/registrations/{application['id']}/decision",
+                            json={"outcome": "register"}).status_code == 200
+            return application["organisation_id"]
+
+        sectoral = registered("sectoral_union", "металлургов", "750000000")
+        local = registered("local_union", "сталеваров Темиртау", "350000000")
+        registered("local_union", "шахтёров Караганды", "350000000")
+        joined = api.put(f"/organisations/{local}/affiliation",
+                         json={"parent_id": sectoral, "valid_from": date.today().isoformat()})
+        assert joined.status_code == 200, joined.text
+        for year, total in ((2023, 1100), (2024, 1150), (2025, 1200)):
+            reported = api.put(f"/organisations/{local}/membership/{year}",
+                               json={"total": total, "women": total * 6 // 10, "under_35": total // 4})
+            assert reported.status_code == 200, reported.text
+        weak = apply("local_union", "горняков", 2, ["charter"], "350000000")
+    return {"sectoral": sectoral, "local": local, "weak": weak["id"]}
+
+
+def test_the_registry_pages(platform: Platform) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    made = _make_register(platform)
+    url = platform.url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(locale="en-GB")
+            console_errors: list[str] = []
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+            page.goto(url + "/sign-in")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(url + "/")
+            expect(page.locator("#figure-organisations")).to_have_text("3")
+            expect(page.locator("#figure-members")).to_have_text("1,200")
+            expect(page.locator("#figure-awaiting")).to_have_text("1")
+            expect(page.get_by_role("img", name="Union members by year")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "dashboard-figures.png"), full_page=True)
+
+            # The register: a plain GET form, filtered by a name fragment and by tier.
+            page.get_by_role("navigation", name="Sections").get_by_role("link", name="Registry").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Registry")
+            results = page.get_by_role("table")
+            expect(results.get_by_role("rowheader")).to_have_count(3)
+            page.get_by_label("Name contains").fill("сталевар")
+            page.get_by_role("button", name="Search").click()
+            expect(page).to_have_url(url + "/registry?q=%D1%81%D1%82%D0%B0%D0%BB%D0%B5%D0%B2%D0%B0%D1%80&kind=&"
+                                     "region_code=&sector=&status=")
+            expect(results.get_by_role("rowheader")).to_have_count(1)
+            page.get_by_label("Name contains").fill("")
+            page.get_by_label("Tier or kind").select_option(label="Sectoral trade union")
+            page.get_by_role("button", name="Search").click()
+            expect(results.get_by_role("rowheader")).to_have_text(["Профсоюз металлургов"])
+            page.get_by_role("link", name="Clear the filters").click()
+
+            # An organisation: its tree, membership and history.
+            page.get_by_role("link", name="Профсоюз сталеваров Темиртау").click()
+            expect(page).to_have_url(f"{url}/registry/organisations/{made['local']}")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Профсоюз сталеваров Темиртау")
+            expect(page.get_by_role("list", name="Affiliation tree").get_by_role(
+                "link", name="Профсоюз металлургов")).to_be_visible()
+            expect(page.get_by_role("rowheader", name="Affiliation changed")).to_be_visible()
+            expect(page.get_by_role("rowheader", name="2025")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "registry-organisation.png"), full_page=True)
+
+            # The review page shows the failing checks, pre-ticked and fixed.
+            page.goto(f"{url}/registry/applications/{made['weak']}")
+            expect(page.get_by_role("table", name="Failing checks (every one is stated in a refusal or a return)")
+                   .get_by_role("rowheader")).to_have_count(2)
+            expect(page.locator(".ground.automatic input[type=checkbox]").first).to_be_disabled()
+
+            # Statistics, drawn as SVG on the server.
+            page.get_by_role("navigation", name="Registry pages").get_by_role("link", name="Statistics").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Registry statistics")
+            for chart in ("Union members by year", "Women and members under 35, per cent of members",
+                          "Organisations in the register by tier and kind", "Organisations in the register by region"):
+                expect(page.get_by_role("img", name=chart)).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "registry-statistics.png"), full_page=True)
+            assert not [error for error in console_errors if "Content Security Policy" in error], console_errors
         finally:
             browser.close()

@@ -300,3 +300,22 @@ async def test_a_registry_that_is_down_leaves_the_dashboard_working(make_gateway
             page = await browser.get(path)
             assert page.status_code == 503, path
             assert "The registry service is unavailable" in page.text and "Traceback" not in page.text
+
+
+def test_charts_are_accessible_svg_with_every_value_spelled_out() -> None:
+    from gateway.portal import charts
+
+    columns = charts.column_chart("c", "Members <by> year", "Members per year.", [("2024", 10), ("2025", 25)])
+    assert columns.startswith("<svg") and 'role="img"' in columns and 'aria-labelledby="c-title c-desc"' in columns
+    assert "<title id=\"c-title\">Members &lt;by&gt; year</title>" in columns  # names are escaped
+    assert '<desc id="c-desc">Members per year. 2024: 10; 2025: 25.</desc>' in columns
+    assert columns.count("<rect") == 2 and "style=" not in columns  # no inline styles: the CSP forbids them
+
+    bars = charts.bar_chart("b", "By region", "Organisations.", [("Астана", 3), ("Алматы", 0)])
+    assert bars.count("<rect") == 2 and 'width="0.0"' in bars  # a zero is drawn as no bar, and still labelled
+
+    lines = charts.line_chart("l", "Shares", "Per cent.", ["2023", "2024", "2025"],
+                              [charts.Series("Women", [50.0, None, 60.0])], ceiling=100)
+    path = re.search(r'<path d="([^"]+)"', lines)
+    assert path and path.group(1).count("M") == 2 and "L" not in path.group(1)  # the gap breaks the line
+    assert lines.count("<circle") == 2 and "Women, 2025: 60" in lines
