@@ -284,6 +284,17 @@ async def test_statistics_and_dashboard_figures(gateway: Gateway, register: dict
     assert re.search(r'id="figure-awaiting"><a href="/registry/applications">1</a>', home.text)
     assert "<svg" in home.text and 'id="services"' in home.text
 
+    # Every page in Kazakh and Russian too, dates and numbers as each language writes them.
+    for language, heading, members in (("kk", "Тізілім статистикасы", "1\xa0200"),
+                                       ("ru", "Статистика реестра", "1\xa0200")):
+        await browser.get(f"/language/{language}")
+        for path in ("/", "/registry", "/registry/statistics", "/registry/applications",
+                     f"/registry/applications/{register['weak']}", f"/registry/organisations/{register['local']}"):
+            page = await browser.get(path)
+            assert page.status_code == 200 and f'<html lang="{language}">' in page.text, (language, path)
+        assert heading in (await browser.get("/registry/statistics")).text
+        assert f'id="figure-members">{members}<' in (await browser.get("/")).text
+
 
 async def test_a_registry_that_is_down_leaves_the_dashboard_working(make_gateway: GatewayFactory,
                                                                     down_url: str) -> None:
