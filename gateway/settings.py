@@ -75,6 +75,9 @@ class GatewaySettings(ServiceSettings):
     cors_allowed_origins: list[str] = Field(default_factory=list)
     # The aggregated OpenAPI and AsyncAPI documents are rebuilt from the services at most this often.
     docs_cache_seconds: float = Field(default=30.0, ge=0)
+    # A service builds its OpenAPI document on the first request (0.2-0.5 s idle, seconds when
+    # the machine is busy), so fetching documents gets longer than a readiness check.
+    docs_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # A verified (or refused) API key is remembered this long, so revoking a key takes
     # effect within this many seconds on every gateway replica.

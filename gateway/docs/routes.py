@@ -42,7 +42,7 @@ router = APIRouter(tags=["documentation"], include_in_schema=False, dependencies
 def create_catalog(state: GatewayState) -> DocsCatalog:
     settings = state.settings
     return DocsCatalog(service_urls=settings.service_urls, client=state.upstream.client,
-                       cache_seconds=settings.docs_cache_seconds, timeout_seconds=settings.readiness_timeout_seconds)
+                       cache_seconds=settings.docs_cache_seconds, timeout_seconds=settings.docs_timeout_seconds)
 
 
 def _catalog(request: Request) -> DocsCatalog:
