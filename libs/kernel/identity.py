@@ -43,6 +43,23 @@ class Identity:
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+    def acts_as_staff(self, *roles: str) -> bool:
+        """Staff powers come with a role, and never with a credential bound to an organisation."""
+        return self.has_role(*roles) and (self.kind == "staff" or self.organisation_id is None)
+
+    def acts_for(self, organisation_id: object) -> bool:
+        """Whether this credential speaks for that organisation."""
+        return self.organisation_id is not None and self.organisation_id == str(organisation_id)
+
+    @property
+    def actor(self) -> str:
+        """How records name who acted: staff:<id>, organisation:<id>, or the credential."""
+        if self.kind == "staff":
+            return f"staff:{self.subject}"
+        if self.organisation_id:
+            return f"organisation:{self.organisation_id}"
+        return f"{self.kind}:{self.subject}"
+
 
 ANONYMOUS = Identity(subject="anonymous", kind="anonymous")
 
@@ -151,11 +168,16 @@ async def require_identity(identity: Annotated[Identity, Depends(optional_identi
 
 
 def require_roles(*roles: str):
-    """A dependency that lets through only callers holding one of ``roles``."""
+    """A dependency that lets through only staff (or ministry systems) holding one of ``roles``.
+
+    A credential bound to an organisation never passes, whatever roles it carries: it acts
+    for its organisation only.
+    """
 
     async def _check(identity: Annotated[Identity, Depends(require_identity)]) -> Identity:
-        if not identity.has_role(*roles):
-            raise Problem(403, "forbidden", "Forbidden", f"This action needs one of the roles: {', '.join(roles)}.")
+        if not identity.acts_as_staff(*roles):
+            raise Problem(403, "forbidden", "Forbidden", f"This action is for staff with one of the roles: "
+                                                          f"{', '.join(roles)}.")
         return identity
 
     return _check

@@ -19,17 +19,11 @@ STAFF_ACTORS = ("bargaining_officer", "administrator")
 
 
 def actor_of(identity: Identity) -> str:
-    """How the records name who acted."""
-    if identity.kind == "staff":
-        return f"staff:{identity.subject}"
-    if identity.organisation_id:
-        return f"organisation:{identity.organisation_id}"
-    return f"{identity.kind}:{identity.subject}"
+    return identity.actor
 
 
 def is_staff(identity: Identity, *roles: str) -> bool:
-    """Staff powers come with a role, and never with a credential bound to an organisation."""
-    return identity.has_role(*roles) and (identity.kind == "staff" or identity.organisation_id is None)
+    return identity.acts_as_staff(*roles)
 
 
 Caller = Annotated[Identity, Depends(require_identity)]

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from kernel.identity import Identity, require_identity
+from kernel.identity import Identity, require_identity, require_roles
 from kernel.problems import NotFound, Problem
 
 STAFF_READERS = ("registrar", "administrator", "analyst")
@@ -20,21 +20,15 @@ DECIDERS = ("registrar", "administrator")
 
 
 def actor_of(identity: Identity) -> str:
-    """How the history names who acted."""
-    if identity.kind == "staff":
-        return f"staff:{identity.subject}"
-    if identity.organisation_id:
-        return f"organisation:{identity.organisation_id}"
-    return f"{identity.kind}:{identity.subject}"
+    return identity.actor
 
 
 def is_staff(identity: Identity, *roles: str) -> bool:
-    """Staff powers come with a role, and never with a credential bound to an organisation."""
-    return identity.has_role(*roles) and (identity.kind == "staff" or identity.organisation_id is None)
+    return identity.acts_as_staff(*roles)
 
 
 def acts_for(identity: Identity, organisation_id: uuid.UUID) -> bool:
-    return identity.organisation_id is not None and identity.organisation_id == str(organisation_id)
+    return identity.acts_for(organisation_id)
 
 
 def may_read_private(identity: Identity, organisation_id: uuid.UUID) -> bool:
@@ -53,16 +47,6 @@ def require_owner_or_registrar(identity: Identity, organisation_id: uuid.UUID, w
         raise NotFound(what)
 
 
-def _staff_dependency(*roles: str):
-    async def _check(identity: Annotated[Identity, Depends(require_identity)]) -> Identity:
-        if not is_staff(identity, *roles):
-            raise Problem(403, "forbidden", "Forbidden", f"This action is for staff with one of the roles: "
-                                                          f"{', '.join(roles)}.")
-        return identity
-
-    return _check
-
-
-Registrar = Annotated[Identity, Depends(_staff_dependency(*DECIDERS))]
-Administrator = Annotated[Identity, Depends(_staff_dependency("administrator"))]
+Registrar = Annotated[Identity, Depends(require_roles(*DECIDERS))]
+Administrator = Annotated[Identity, Depends(require_roles("administrator"))]
 Caller = Annotated[Identity, Depends(require_identity)]
