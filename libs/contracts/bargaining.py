@@ -231,3 +231,45 @@ class DeadlineMissed(DeadlineEventData):
     """A bargaining period ended unmet; for the entry period, the negotiation is recorded as evaded."""
 
     event_type: ClassVar[str] = "kz.ntc.bargaining.deadline.missed.v1"
+
+
+class _AccessionEvent(EventData):
+    """A union's request to join an enterprise agreement in force; the union and the employer in the audience."""
+
+    request_id: uuid.UUID
+    negotiation_id: uuid.UUID = Field(description="The agreement (its negotiation) the union asks to join")
+    union_id: uuid.UUID
+    employer_id: uuid.UUID
+    status: str = Field(description="The request's status after the change: pending, overdue, accepted, refused")
+    answer_due: date = Field(description="Last day for the employer's written answer")
+
+    def subject(self) -> str:
+        return str(self.negotiation_id)
+
+
+@contract
+class AccessionRequested(_AccessionEvent):
+    """A union asked to join an enterprise agreement in force; the employer's answer is due by answer_due."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.accession.requested.v1"
+
+    requested_on: date
+
+
+@contract
+class AccessionAnswered(_AccessionEvent):
+    """The employer answered: accepted (the union is now a party on the workers' side) or refused with reasons."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.accession.answered.v1"
+
+    accepted: bool
+    answered_on: date
+    reasons: str | None = None
+    late: bool = Field(default=False, description="Answered after answer_due")
+
+
+@contract
+class AccessionOverdue(_AccessionEvent):
+    """The employer's answer period ran out with no answer; the delay is on the request's record."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.accession.overdue.v1"

@@ -12,6 +12,7 @@ from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
 from kernel.problems import PROBLEM_JSON, ProblemBody
 from services.bargaining.access import Caller
+from services.bargaining.agreements import service as agreements
 from services.bargaining.negotiations import rules, service
 from services.bargaining.negotiations.models import Clause, Negotiation, NegotiationParty
 from services.bargaining.negotiations.schemas import (
@@ -246,6 +247,10 @@ async def _agreement(negotiation_id: uuid.UUID, session: AsyncSession, identity:
 @router.post("/{negotiation_id}/filing", summary="Record the filing with the labour authority (number, date, term)")
 async def file(negotiation_id: uuid.UUID, body: FilingIn, session: SessionDep, identity: Caller) -> NegotiationPublic:
     negotiation = await service.file(session, negotiation_id, body=body, identity=identity)
+    if body.workers_covered is not None:
+        await agreements.record_coverage_at_filing(session, negotiation, workers_covered=body.workers_covered,
+                                                   region_code=body.region_code, sector=body.sector,
+                                                   identity=identity)
     await session.commit()
     return await negotiation_view(session, negotiation)
 

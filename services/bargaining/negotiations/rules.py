@@ -202,6 +202,8 @@ class BargainingRules(BaseModel):
     entry_notice_days: Provision[int]
     disagreement_period_months: Provision[int]
     term_months: Provision[TermRange]
+    accession_answer_days: Provision[int]
+    accession_notice_days: Provision[int]
 
 
 @cache

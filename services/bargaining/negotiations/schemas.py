@@ -92,6 +92,13 @@ class FilingIn(_Request):
     filed_on: date
     term_from: date
     term_to: date
+    workers_covered: int | None = Field(default=None, ge=0, le=10_000_000,
+                                        description="Workers the agreement covers (optional here; PUT "
+                                                    "/agreements/{id}/coverage later)")
+    region_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = Field(
+        default=None, description="With workers_covered: default the employer's region in the register")
+    sector: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{2}$")] | None = Field(
+        default=None, description="With workers_covered: the OKED division, two digits")
 
 
 class InForce(_Request):
