@@ -30,6 +30,7 @@ def contract(cls: E) -> E:
 def load_catalog() -> dict[str, type[EventData]]:
     """Import every producer's module so the catalog is complete."""
     import contracts.bargaining  # noqa: F401
+    import contracts.disputes  # noqa: F401
     from contracts import registry  # noqa: F401
 
     return CATALOG

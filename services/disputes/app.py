@@ -5,7 +5,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts import produced_by
+from contracts.disputes import DeadlineApproaching, DeadlineMissed
 from kernel.app import ServiceDefinition, create_service_app
+from kernel.deadlines import DeadlineSpec
+from services.disputes.collective.routes import router as collective_router
+from services.disputes.collective.service import on_deadline_missed
 from services.disputes.consumers.registry import subscription as registry_subscription
 from services.disputes.parties.routes import router as parties_router
 from services.disputes.settings import DisputesSettings
@@ -19,9 +23,10 @@ def definition(settings: DisputesSettings | None = None) -> ServiceDefinition:
         "freedom-of-association complaints and their statutory deadlines.",
         settings=settings or DisputesSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[parties_router],
+        routers=[parties_router, collective_router],
         sends=produced_by("disputes"),
         subscriptions=[registry_subscription],
+        deadlines=DeadlineSpec(approaching=DeadlineApproaching, missed=DeadlineMissed, on_missed=on_deadline_missed),
     )
 
 

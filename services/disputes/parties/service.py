@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import OrganisationRegistered, OrganisationUpdated
 from kernel.db import upsert, utcnow
+from kernel.problems import FieldError, Problem
+from services.disputes.collective.rules import may_be_party
 from services.disputes.parties.models import Party
 
 
@@ -29,3 +31,23 @@ async def apply_organisation_updated(session: AsyncSession, event: OrganisationU
     await session.execute(update(Party).where(Party.id == event.organisation_id).values(
         name_kk=event.name_kk, name_ru=event.name_ru, region_code=event.region_code,
         registry_status=event.status, updated_at=utcnow()))
+
+
+async def eligible_party(session: AsyncSession, organisation_id: uuid.UUID, *, pointer: str,
+                         kinds: frozenset[str], role: str) -> Party:
+    """The party, if the registry holds it as a ``role`` in a status that allows it; a clear problem otherwise."""
+    party = await session.get(Party, organisation_id)
+    if party is None:
+        raise Problem(422, "unknown-party", "Unknown party",
+                      f"Organisation {organisation_id} is not in the register known to disputes.",
+                      errors=[FieldError(pointer=pointer, rule="registered", detail="not in the register")])
+    if party.kind not in kinds:
+        raise Problem(422, "validation", "Invalid request", f"{party.name_ru} ({party.kind}) cannot act as {role}.",
+                      errors=[FieldError(pointer=pointer, rule="party_kind",
+                                         detail=f"{party.kind} cannot act as {role}")])
+    if not may_be_party(party.registry_status):
+        raise Problem(422, "party-not-eligible", "Party may not be a party to a dispute",
+                      f"{party.name_ru} has registry status '{party.registry_status}'.",
+                      errors=[FieldError(pointer=pointer, rule="registry_status",
+                                         detail=f"registry status '{party.registry_status}'")])
+    return party

@@ -1,0 +1,361 @@
+"""Collective disputes: validate, change state, record stages and events. Never commits (the route does).
+
+Parties come through `eligible_party` (the registry's projection), so an unknown, lapsed or
+liquidated organisation, or one of the wrong kind, is refused by name. Every event names both
+parties in its audience.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import disputes as contracts
+from contracts.disputes import Demand
+from kernel.calendar import load_calendar
+from kernel.db import utcnow
+from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
+from kernel.events import EventData
+from kernel.identity import Identity
+from kernel.outbox import record_event
+from kernel.problems import FieldError, NotFound, Problem
+from services.disputes.access import STAFF_ACTORS, STAFF_READERS, is_staff
+from services.disputes.collective import rules
+from services.disputes.collective.models import CollectiveDispute, DisputeStage
+from services.disputes.collective.rules import ANSWERS, DisputeAction, DisputeStatus, IllegalTransition
+from services.disputes.collective.schemas import (
+    AnswerIn,
+    DisputeCreate,
+    MediationIn,
+    RulingIn,
+    StageChange,
+    StrikeDecisionIn,
+)
+from services.disputes.parties.service import eligible_party
+
+SOURCE = "/disputes"
+KAZAKHSTAN = ZoneInfo("Asia/Almaty")
+ANSWER = "employer_answer"
+CONCILIATION = "conciliation"
+FORBIDDEN = ("This action is for the parties to the dispute or staff with the role dispute_officer or "
+             "administrator.")
+
+
+def today() -> date:
+    return datetime.now(KAZAKHSTAN).date()
+
+
+def invalid(pointer: str, rule: str, detail: str) -> Problem:
+    return Problem(422, "validation", "Invalid request", detail,
+                   errors=[FieldError(pointer=pointer, rule=rule, detail=detail)])
+
+
+def _day(value: date | None, pointer: str, *, not_before: date | None = None, what: str = "") -> date:
+    day = value or today()
+    if day > today():
+        raise invalid(pointer, "not_in_future", "the date cannot be in the future")
+    if not_before is not None and day < not_before:
+        raise invalid(pointer, "not_before", f"the date cannot precede {what} ({not_before.isoformat()})")
+    return day
+
+
+def deadline_key(kind: str, dispute_id: uuid.UUID) -> str:
+    return f"{kind}:{dispute_id}"
+
+
+# --- access and events ---------------------------------------------------------------------
+
+def audience(dispute: CollectiveDispute) -> list[uuid.UUID]:
+    return sorted({p for p in (dispute.union_id, dispute.employer_id) if p is not None}, key=str)
+
+
+def party_role(identity: Identity, dispute: CollectiveDispute) -> str | None:
+    """``workers`` or ``employer`` when the credential speaks for a party of this dispute."""
+    if dispute.union_id is not None and identity.acts_for(dispute.union_id):
+        return "workers"
+    if identity.acts_for(dispute.employer_id):
+        return "employer"
+    return None
+
+
+async def require_dispute(session: AsyncSession, dispute_id: uuid.UUID, identity: Identity, *,
+                          for_update: bool = False) -> CollectiveDispute:
+    """The dispute if the caller may see it; 404, as for a missing id, otherwise."""
+    dispute = await session.get(CollectiveDispute, dispute_id, with_for_update=for_update,
+                                populate_existing=for_update)
+    if dispute is None or not (is_staff(identity, *STAFF_READERS) or party_role(identity, dispute)):
+        raise NotFound("dispute")
+    return dispute
+
+
+def _require_actor(identity: Identity, dispute: CollectiveDispute, *roles: str) -> None:
+    """Staff actors always; a party only when its role is among ``roles``."""
+    if is_staff(identity, *STAFF_ACTORS):
+        return
+    if party_role(identity, dispute) in roles:
+        return
+    raise Problem(403, "forbidden", "Forbidden", FORBIDDEN)
+
+
+def _illegal(exc: IllegalTransition) -> Problem:
+    return Problem(409, "illegal-transition", "Not allowed in this state", str(exc),
+                   status_now=exc.current.value, allowed=[a.value for a in exc.allowed])
+
+
+def _check(dispute: CollectiveDispute, action: DisputeAction) -> DisputeStatus:
+    try:
+        return rules.next_status(dispute.status, action)
+    except IllegalTransition as exc:
+        raise _illegal(exc) from None
+
+
+async def stages_of(session: AsyncSession, dispute_id: uuid.UUID) -> list[DisputeStage]:
+    query = select(DisputeStage).where(DisputeStage.dispute_id == dispute_id).order_by(DisputeStage.number)
+    return list((await session.execute(query)).scalars())
+
+
+async def _transition(session: AsyncSession, dispute: CollectiveDispute, action: DisputeAction, *, on: date,
+                      outcome: str | None, actor: str) -> str:
+    """Move to the next stage: the current one ends with its outcome, a new one begins. Returns the old status."""
+    previous = dispute.status
+    dispute.status = _check(dispute, action).value
+    stages = await stages_of(session, dispute.id)
+    if stages and stages[-1].ended_on is None:
+        if on < stages[-1].started_on:
+            raise invalid("/on", "not_before", f"the date cannot precede the start of the {stages[-1].stage} stage "
+                                               f"({stages[-1].started_on.isoformat()})")
+        stages[-1].ended_on, stages[-1].outcome, stages[-1].ended_by = on, outcome, action.value
+    if dispute.status not in rules.TERMINAL:
+        session.add(DisputeStage(dispute_id=dispute.id, number=len(stages) + 1, stage=dispute.status,
+                                 started_on=on, recorded_by=actor))
+    dispute.version += 1
+    dispute.updated_at = utcnow()
+    await session.flush()
+    return previous
+
+
+def _emit(session: AsyncSession, event_class: type[EventData], dispute: CollectiveDispute, /,
+          **fields: Any) -> None:
+    record_event(session, event_class(audience=audience(dispute), dispute_id=dispute.id, status=dispute.status,
+                                      **fields), source=SOURCE)
+
+
+# --- demands and the employer's answer -----------------------------------------------------
+
+async def submit(session: AsyncSession, *, body: DisputeCreate, identity: Identity) -> CollectiveDispute:
+    if (body.union_id is None) == (body.representatives is None):
+        raise invalid("/union_id", "one_workers_side", "the demands are put by a union (union_id) or by the "
+                                                      "employees' representatives (representatives), one of them")
+    if not is_staff(identity, *STAFF_ACTORS):
+        if identity.organisation_id is None:
+            raise Problem(403, "forbidden", "Forbidden", "Demands are put by a union for itself, or recorded by "
+                                                         "staff with the role dispute_officer or administrator.")
+        if body.union_id is None or not identity.acts_for(body.union_id):
+            raise invalid("/union_id", "own_demands", "an organisation puts demands only for itself")
+    employer = await eligible_party(session, body.employer_id, pointer="/employer_id",
+                                    kinds=rules.EMPLOYER_KINDS, role="the employer")
+    if body.union_id is not None:
+        union = await eligible_party(session, body.union_id, pointer="/union_id", kinds=rules.UNION_KINDS,
+                                     role="a union")
+        workers_name = union.name_ru
+    else:
+        assert body.representatives is not None
+        workers_name = body.representatives[:300]
+    submitted_on = _day(body.submitted_on, "/submitted_on")
+    law = rules.rules_on(submitted_on)
+    calendar = await load_calendar(session)
+    due = rules.answer_due(submitted_on, law, calendar)
+    demands = [Demand(number=i, text=d.text) for i, d in enumerate(body.demands, start=1)]
+    dispute = CollectiveDispute(
+        status=DisputeStatus.demands_submitted.value, union_id=body.union_id, representatives=body.representatives,
+        workers_name=workers_name, employer_id=employer.id, employer_name=employer.name_ru,
+        workers_concerned=body.workers_concerned, demands=[d.model_dump() for d in demands],
+        submitted_on=submitted_on, answer_due=due, rules_code=law.code)
+    session.add(dispute)
+    await session.flush()
+    session.add(DisputeStage(dispute_id=dispute.id, number=1, stage=dispute.status, started_on=submitted_on,
+                             recorded_by=identity.actor))
+    await schedule_deadline(
+        session, key=deadline_key(ANSWER, dispute.id), kind=ANSWER, subject_id=dispute.id, due_on=due,
+        approaching_on=rules.reminder_on(submitted_on, due, law.answer_notice_working_days.value, calendar),
+        audience=audience(dispute), article=law.answer_period_working_days.article,
+        details={"rules": law.code, "employer_id": str(employer.id)})
+    _emit(session, contracts.DemandsSubmitted, dispute, on=submitted_on, union_id=dispute.union_id,
+          employer_id=dispute.employer_id, workers_concerned=dispute.workers_concerned, demands=demands,
+          answer_due=due)
+    await session.flush()
+    return dispute
+
+
+async def answer(session: AsyncSession, dispute_id: uuid.UUID, *, body: AnswerIn,
+                 identity: Identity) -> CollectiveDispute:
+    dispute = await require_dispute(session, dispute_id, identity, for_update=True)
+    _require_actor(identity, dispute, "employer")
+    answered_on = _day(body.answered_on, "/answered_on", not_before=dispute.submitted_on, what="the demands")
+    previous = await _transition(session, dispute, ANSWERS[body.answer], on=answered_on, outcome=body.text,
+                                 actor=identity.actor)
+    dispute.answer, dispute.answered_on = body.answer.value, answered_on
+    await meet_deadline(session, deadline_key(ANSWER, dispute.id))
+    _emit(session, contracts.EmployerAnswered, dispute, previous_status=previous, on=answered_on,
+          outcome=body.text, answer=body.answer, late=answered_on > dispute.answer_due)
+    return dispute
+
+
+async def on_deadline_missed(session: AsyncSession, deadline: Deadline) -> None:
+    """The answer period ran out: the dispute is answer_overdue (in the sweeper's transaction, hence once)."""
+    if deadline.kind != ANSWER:
+        return
+    dispute = await session.get(CollectiveDispute, uuid.UUID(deadline.subject_id), with_for_update=True)
+    if dispute is None or dispute.status != DisputeStatus.demands_submitted:
+        return
+    # The period's last day was still an answer day; the dispute is overdue from the day after.
+    overdue_on = dispute.answer_due + timedelta(days=1)
+    previous = await _transition(session, dispute, DisputeAction.record_overdue, on=overdue_on,
+                                 outcome="no written answer within the period", actor="system:deadline-sweeper")
+    _emit(session, contracts.AnswerOverdue, dispute, previous_status=previous, on=overdue_on,
+          outcome="no written answer within the period", answer_due=dispute.answer_due)
+
+
+# --- the stages after the answer -----------------------------------------------------------
+
+async def start_conciliation(session: AsyncSession, dispute_id: uuid.UUID, *, body: StageChange,
+                             identity: Identity) -> CollectiveDispute:
+    dispute = await require_dispute(session, dispute_id, identity, for_update=True)
+    _require_actor(identity, dispute, "workers", "employer")
+    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    previous = await _transition(session, dispute, DisputeAction.start_conciliation, on=on, outcome=body.outcome,
+                                 actor=identity.actor)
+    law = rules.rules_on(dispute.submitted_on)
+    calendar = await load_calendar(session)
+    due = rules.conciliation_due(on, law, calendar)
+    dispute.conciliation_due = due
+    await schedule_deadline(
+        session, key=deadline_key(CONCILIATION, dispute.id), kind=CONCILIATION, subject_id=dispute.id, due_on=due,
+        approaching_on=rules.reminder_on(on, due, law.conciliation_notice_working_days.value, calendar),
+        audience=audience(dispute), article=law.conciliation_period_working_days.article,
+        details={"rules": law.code})
+    _emit(session, contracts.ConciliationStarted, dispute, previous_status=previous, on=on, outcome=body.outcome,
+          conciliation_due=due)
+    return dispute
+
+
+async def _leave_conciliation(session: AsyncSession, dispute: CollectiveDispute, previous: str) -> None:
+    # The commission's period is over for this dispute once it moves on (it considered it, or failed).
+    if previous == DisputeStatus.conciliation:
+        await meet_deadline(session, deadline_key(CONCILIATION, dispute.id))
+
+
+async def start_mediation(session: AsyncSession, dispute_id: uuid.UUID, *, body: MediationIn,
+                          identity: Identity) -> CollectiveDispute:
+    dispute = await require_dispute(session, dispute_id, identity, for_update=True)
+    _require_actor(identity, dispute, "workers", "employer")
+    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    if body.consent_on > on:
+        raise invalid("/consent_on", "consent_first", "the mediator consents in writing before taking the dispute")
+    previous = await _transition(session, dispute, DisputeAction.start_mediation, on=on, outcome=body.outcome,
+                                 actor=identity.actor)
+    await _leave_conciliation(session, dispute, previous)
+    dispute.mediator_name, dispute.mediator_consent_on = body.mediator_name, body.consent_on
+    dispute.mediator_consent_document = body.consent_document
+    _emit(session, contracts.MediationStarted, dispute, previous_status=previous, on=on, outcome=body.outcome,
+          mediator_name=body.mediator_name, consent_on=body.consent_on)
+    return dispute
+
+
+async def decide_strike(session: AsyncSession, dispute_id: uuid.UUID, *, body: StrikeDecisionIn,
+                        identity: Identity) -> CollectiveDispute:
+    """Record the strike decision with every check it fails: the checks warn, they do not stop the union."""
+    dispute = await require_dispute(session, dispute_id, identity, for_update=True)
+    _require_actor(identity, dispute, "workers")
+    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    law = rules.strike_rules_on(on)
+    for pointer, codes, listed in (("/categories", body.categories, law.prohibited_categories),
+                                   ("/sectors", body.sectors, law.restricted_sectors)):
+        unknown = rules.unknown_codes(codes, listed)
+        if unknown:
+            raise invalid(pointer, "known_code", f"unknown code(s): {', '.join(unknown)}; known: "
+                                                 f"{', '.join(item.code for item in listed)}")
+    problem = rules.vote_problem(body.meeting)
+    if problem:
+        raise invalid(*problem)
+    if body.strike_starts_on is not None and body.strike_starts_on < on:
+        raise invalid("/strike_starts_on", "not_before", "a strike begins on or after the day it is decided")
+    warnings = rules.strike_warnings(law, categories=body.categories, sectors=body.sectors, vote=body.meeting,
+                                     decided_on=on, strike_starts_on=body.strike_starts_on,
+                                     calendar=await load_calendar(session))
+    previous = await _transition(session, dispute, DisputeAction.decide_strike, on=on, outcome=body.outcome,
+                                 actor=identity.actor)
+    await _leave_conciliation(session, dispute, previous)
+    dispute.strike_decision = {
+        "decided_on": on.isoformat(), "meeting": body.meeting.model_dump(),
+        "strike_starts_on": body.strike_starts_on.isoformat() if body.strike_starts_on else None,
+        "categories": body.categories, "sectors": body.sectors, "rules": law.code,
+        "warnings": [w.model_dump() for w in warnings]}
+    _emit(session, contracts.StrikeDecided, dispute, previous_status=previous, on=on, outcome=body.outcome,
+          strike_starts_on=body.strike_starts_on, warnings=warnings)
+    return dispute
+
+
+async def rule(session: AsyncSession, dispute_id: uuid.UUID, *, legal: bool, body: RulingIn,
+               identity: Identity) -> CollectiveDispute:
+    """A court's ruling on the strike, recorded by staff (the parties learn of it from the court)."""
+    dispute = await require_dispute(session, dispute_id, identity, for_update=True)
+    _require_actor(identity, dispute)
+    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    action = DisputeAction.rule_legal if legal else DisputeAction.rule_illegal
+    previous = await _transition(session, dispute, action, on=on, outcome=body.outcome, actor=identity.actor)
+    dispute.court = body.court
+    _emit(session, contracts.StrikeRuled, dispute, previous_status=previous, on=on, outcome=body.outcome,
+          legal=legal, court=body.court)
+    return dispute
+
+
+# Stage changes with nothing but a date and an outcome: the event, and who among the parties may record it.
+SIMPLE: dict[DisputeAction, tuple[type[EventData], tuple[str, ...]]] = {
+    DisputeAction.start_arbitration: (contracts.ArbitrationStarted, ("workers", "employer")),
+    DisputeAction.start_strike: (contracts.StrikeStarted, ("workers",)),
+    DisputeAction.suspend_strike: (contracts.StrikeSuspended, ("workers",)),
+    DisputeAction.settle: (contracts.DisputeSettled, ("workers", "employer")),
+    DisputeAction.withdraw: (contracts.DisputeWithdrawn, ("workers",)),
+    DisputeAction.close: (contracts.DisputeClosed, ()),
+}
+
+
+async def change_stage(session: AsyncSession, dispute_id: uuid.UUID, action: DisputeAction, *, body: StageChange,
+                       identity: Identity) -> CollectiveDispute:
+    event_class, party_roles = SIMPLE[action]
+    dispute = await require_dispute(session, dispute_id, identity, for_update=True)
+    _require_actor(identity, dispute, *party_roles)
+    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    previous = await _transition(session, dispute, action, on=on, outcome=body.outcome, actor=identity.actor)
+    await _leave_conciliation(session, dispute, previous)
+    if dispute.status in rules.TERMINAL:
+        dispute.ended_on = on
+        # Whatever period was still running no longer applies once the dispute has ended.
+        for kind in (ANSWER, CONCILIATION):
+            await cancel_deadline(session, deadline_key(kind, dispute.id))
+    _emit(session, event_class, dispute, previous_status=previous, on=on, outcome=body.outcome)
+    return dispute
+
+
+# --- listing -------------------------------------------------------------------------------
+
+async def list_disputes(session: AsyncSession, *, identity: Identity, status: str | None, limit: int,
+                        offset: int) -> tuple[list[CollectiveDispute], int]:
+    query = select(CollectiveDispute)
+    if not is_staff(identity, *STAFF_READERS):
+        if identity.organisation_id is None:
+            return [], 0
+        own = uuid.UUID(identity.organisation_id)
+        query = query.where(or_(CollectiveDispute.union_id == own, CollectiveDispute.employer_id == own))
+    if status is not None:
+        query = query.where(CollectiveDispute.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = (await session.execute(query.order_by(CollectiveDispute.submitted_on.desc(),  # type: ignore[attr-defined]
+                                                 CollectiveDispute.id).limit(limit).offset(offset))).scalars()
+    return list(rows), int(total or 0)
