@@ -76,7 +76,8 @@ def test_the_table_names_every_status_and_ends_in_settled_withdrawn_or_closed():
 def test_every_rule_figure_names_its_article():
     law = rules.rules_on(date(2026, 3, 20))
     assert law.answer_period_working_days.value == 3 and "art. 163 p. 2" in law.answer_period_working_days.article
-    assert law.conciliation_period_working_days.value == 7 and "art. 165" in law.conciliation_period_working_days.article
+    conciliation = law.conciliation_period_working_days
+    assert conciliation.value == 7 and "art. 165" in conciliation.article
     strike = rules.strike_rules_on(date(2026, 3, 20))
     assert {c.code for c in strike.prohibited_categories} >= {
         "hazardous_production_facility", "emergency_medical_service", "defence_and_security", "rescue_and_fire",
