@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, get_args
+from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import select
@@ -23,10 +24,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from kernel.db import UTCDateTime, utcnow
+from kernel.problems import invalid
 
 PeriodUnit = Literal["working_days", "calendar_days"]
 
 _ONE_DAY = timedelta(days=1)
+
+# Statutory days are Kazakhstan's days (one time zone, UTC+5, since March 2024).
+KAZAKHSTAN = ZoneInfo("Asia/Almaty")
+
+
+def kazakhstan_now() -> datetime:
+    return datetime.now(KAZAKHSTAN)
+
+
+def kazakhstan_today() -> date:
+    return kazakhstan_now().date()
+
+
+def checked_day(value: date | None, pointer: str, *, not_before: date | None = None, what: str = "") -> date:
+    """A date a party says something happened on (default: today): never in the future, and
+    not before ``not_before`` (``what`` names it in the answer)."""
+    day = value or kazakhstan_today()
+    if day > kazakhstan_today():
+        raise invalid(pointer, "not_in_future", "the date cannot be in the future")
+    if not_before is not None and day < not_before:
+        raise invalid(pointer, "not_before", f"the date cannot precede {what} ({not_before.isoformat()})")
+    return day
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
-from zoneinfo import ZoneInfo
 
 import structlog
 from prometheus_client import Counter
@@ -64,6 +63,7 @@ from sqlalchemy import JSON, Column, Index, Uuid, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
 
+from kernel.calendar import KAZAKHSTAN, kazakhstan_now
 from kernel.db import UTCDateTime, utcnow
 from kernel.events import EventData
 from kernel.outbox import record_event
@@ -73,17 +73,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-KAZAKHSTAN = ZoneInfo("Asia/Almaty")
-
 DEADLINE_EVENTS = Counter("ntc_deadline_events_total", "Deadline events recorded by the sweeper",
                           ["service", "emission"])
 SWEEP_FAILURES = Counter("ntc_deadline_sweep_failures_total", "Deadlines whose sweep transaction failed",
                          ["service"])
-
-
-def kazakhstan_now() -> datetime:
-    """The default clock of the sweeper."""
-    return datetime.now(KAZAKHSTAN)
 
 
 def local_day(moment: datetime) -> date:

@@ -79,6 +79,12 @@ class Problem(Exception):
         return body
 
 
+def invalid(pointer: str, rule: str, detail: str) -> Problem:
+    """A 422 naming one field (JSON pointer) and the rule it broke, for checks made after parsing."""
+    return Problem(422, "validation", "Invalid request", detail,
+                   errors=[FieldError(pointer=pointer, rule=rule, detail=detail)])
+
+
 class NotFound(Problem):
     """The object does not exist *for this caller*: another tenant's object answers the same."""
 

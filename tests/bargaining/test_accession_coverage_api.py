@@ -16,8 +16,8 @@ from dateutil.relativedelta import relativedelta
 
 from contracts.bargaining import AccessionAnswered, AccessionOverdue, AccessionRequested, DeadlineMissed
 from contracts.export import published
+from kernel.calendar import KAZAKHSTAN
 from kernel.problems import PROBLEM_JSON
-from services.bargaining.negotiations.service import KAZAKHSTAN
 from services.bargaining.parties.models import Party
 from tests.bargaining import test_negotiation_api as negotiation_api
 from tests.bargaining.test_negotiation_api import Clock, events_of, officer, org

@@ -36,11 +36,11 @@ from contracts.bargaining import (
 )
 from contracts.export import published
 from kernel.app import create_service_app
+from kernel.calendar import KAZAKHSTAN
 from kernel.events import CloudEvent
 from kernel.outbox import OutboxMessage
 from kernel.problems import PROBLEM_JSON
 from services.bargaining.app import create_app, definition
-from services.bargaining.negotiations.service import KAZAKHSTAN
 from services.bargaining.parties.models import Party
 from services.bargaining.settings import BargainingSettings
 from tests.support.services import RunningService, eventually, running, settings_for

@@ -32,11 +32,11 @@ from contracts.disputes import (
 )
 from contracts.export import published
 from kernel.app import create_service_app
+from kernel.calendar import KAZAKHSTAN
 from kernel.events import CloudEvent
 from kernel.outbox import OutboxMessage
 from kernel.problems import PROBLEM_JSON
 from services.disputes.app import create_app, definition
-from services.disputes.collective.service import KAZAKHSTAN
 from services.disputes.parties.models import Party
 from services.disputes.settings import DisputesSettings
 from tests.support.services import RunningService, eventually, running, settings_for

@@ -25,6 +25,7 @@ from contracts.registry import (
     StatusLapsed,
 )
 from kernel.app import create_service_app
+from kernel.calendar import KAZAKHSTAN
 from kernel.events import CloudEvent
 from kernel.outbox import OutboxMessage
 from kernel.problems import PROBLEM_JSON
@@ -32,7 +33,6 @@ from services.registry.app import create_app, definition
 from services.registry.organisations.models import Organisation
 from services.registry.organisations.rules import make_bin
 from services.registry.registrations.models import RegistrationApplication
-from services.registry.registrations.service import KAZAKHSTAN
 from services.registry.settings import RegistrySettings
 from tests.support.services import RunningService, eventually, running, settings_for
 

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from kernel.calendar import kazakhstan_today
 from kernel.problems import PROBLEM_JSON
 from services.registry.app import create_app
 from services.registry.organisations.rules import make_bin
-from services.registry.registrations.service import today
 from services.registry.settings import RegistrySettings
 from services.registry.statistics.rules import density, median, percentile, share
 from tests.support.services import RunningService, running, settings_for
@@ -87,7 +87,7 @@ async def known(registry: RunningService) -> Register:
     # An employers' association's members are employers: never union members.
     await r.report(d, 2024, total=500, women=0, under_35=0)
     liquidated = await registry.client.post(f"/organisations/{e}/liquidation", headers=r.staff,
-                                            json={"liquidated_on": today().isoformat(), "reason": "closed down"})
+                                            json={"liquidated_on": kazakhstan_today().isoformat(), "reason": "closed"})
     assert liquidated.status_code == 200, liquidated.text
 
     # Refused after 7 days; the same union re-applies, is returned, corrects and is registered 24 days after
@@ -206,9 +206,10 @@ async def test_labour_force_upload_is_validated(registry: RunningService) -> Non
     assert status == 422 and problem["errors"][0]["pointer"] == "/source"
     status, problem = await put(2024, {"employees": 10, "source": source, "members": 3})
     assert status == 422 and problem["errors"][0]["pointer"] == "/members"
-    status, problem = await put(today().year + 1, {"employees": 10, "source": source})
+    status, problem = await put(kazakhstan_today().year + 1, {"employees": 10, "source": source})
     assert status == 422 and problem["errors"][0] == {
-        "pointer": "path:/year", "rule": "not_in_future", "detail": f"the year cannot be after {today().year}"}
+        "pointer": "path:/year", "rule": "not_in_future",
+        "detail": f"the year cannot be after {kazakhstan_today().year}"}
     status, problem = await put(1800, {"employees": 10, "source": source})
     assert status == 422 and problem["errors"][0]["pointer"] == "path:/year"
     # Staff with the right role only: a union's key is refused, an anonymous caller must authenticate.

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.bargaining import Level
+from kernel.calendar import kazakhstan_today
 from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
 from services.bargaining.access import Caller
@@ -46,7 +47,7 @@ ASSUMPTION = ("Agreements report a count of workers, not who they are. Agreement
 
 
 def accession_view(request: AccessionRequest) -> AccessionPublic:
-    until = request.answered_on or negotiations.today()
+    until = request.answered_on or kazakhstan_today()
     return AccessionPublic(
         **request.model_dump(include={"id", "negotiation_id", "union_id", "union_name_ru", "employer_id", "status",
                                       "requested_on", "answer_due", "overdue_since", "answered_on", "reasons",
@@ -72,7 +73,7 @@ async def agreement_view(session: AsyncSession, negotiation: Negotiation, covera
 async def list_agreements(session: SessionDep, identity: Caller, in_force_on: date | None = None,
                           level: Level | None = None, region_code: str | None = None, sector: str | None = None,
                           limit: Limit = 50, offset: Offset = 0) -> AgreementPage:
-    day = in_force_on or negotiations.today()
+    day = in_force_on or kazakhstan_today()
     rows, total = await service.agreements_in_force(session, identity=identity, day=day, level=level,
                                                     region_code=region_code, sector=sector, limit=limit,
                                                     offset=offset)
@@ -85,7 +86,7 @@ async def get_agreement(negotiation_id: uuid.UUID, session: SessionDep, identity
     negotiation, _ = await negotiations.require_negotiation(session, negotiation_id, identity)
     coverage = await session.get(AgreementCoverage, negotiation.id)
     response.headers["ETag"] = f'"{coverage.version if coverage else 0}"'
-    return await agreement_view(session, negotiation, coverage, negotiations.today())
+    return await agreement_view(session, negotiation, coverage, kazakhstan_today())
 
 
 @router.put("/{negotiation_id}/coverage", responses=PRECONDITIONS,
@@ -97,7 +98,7 @@ async def set_coverage(negotiation_id: uuid.UUID, body: CoverageIn, session: Ses
     response.headers["ETag"] = f'"{coverage.version}"'
     negotiation = await session.get(Negotiation, negotiation_id)
     assert negotiation is not None
-    return await agreement_view(session, negotiation, coverage, negotiations.today())
+    return await agreement_view(session, negotiation, coverage, kazakhstan_today())
 
 
 @router.post("/{negotiation_id}/accession-requests", status_code=status.HTTP_201_CREATED,
@@ -140,7 +141,7 @@ def employees_view(figures: EmployeesFigures) -> EmployeesPublic:
 
 @coverage_router.get("", summary="The collective bargaining coverage rate (ILO) on a day, by region and sector")
 async def coverage(session: SessionDep, identity: Caller, on: date | None = None) -> CoverageReport:
-    day = on or negotiations.today()
+    day = on or kazakhstan_today()
     figures, counted, without = await service.coverage_on(session, day, identity=identity)
     national, by_region, by_sector = rules.coverage(counted, national=figures.national, by_region=figures.by_region,
                                                     by_sector=figures.by_sector)

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import bargaining as contracts
 from contracts.bargaining import Level, Side
-from kernel.calendar import load_calendar
+from kernel.calendar import checked_day, load_calendar
 from kernel.db import utcnow
 from kernel.deadlines import Deadline, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
-from kernel.problems import Conflict, FieldError, NotFound, Problem
+from kernel.problems import Conflict, FieldError, NotFound, Problem, invalid
 from services.bargaining.access import STAFF_ACTORS, STAFF_READERS, actor_of, is_staff
 from services.bargaining.agreements import rules
 from services.bargaining.agreements.models import AccessionRequest, AgreementCoverage, EmployeesFigures
@@ -67,13 +67,13 @@ async def request_accession(session: AsyncSession, negotiation_id: uuid.UUID, *,
     """
     if is_staff(identity, *STAFF_ACTORS):
         if body.union_id is None:
-            raise negotiations.invalid("/union_id", "required", "staff recording a request name the union")
+            raise invalid("/union_id", "required", "staff recording a request name the union")
         union_id = body.union_id
     elif identity.organisation_id is None:
         raise _forbidden("A request to join is made by the union, or recorded by staff with the role "
                          "bargaining_officer or administrator.")
     elif body.union_id is not None and not identity.acts_for(body.union_id):
-        raise negotiations.invalid("/union_id", "own_request", "a union asks to join only for itself")
+        raise invalid("/union_id", "own_request", "a union asks to join only for itself")
     else:
         union_id = uuid.UUID(identity.organisation_id)
     negotiation = await session.get(Negotiation, negotiation_id, with_for_update=True, populate_existing=True)
@@ -84,7 +84,7 @@ async def request_accession(session: AsyncSession, negotiation_id: uuid.UUID, *,
         raise Conflict(problem, status_now=negotiation.status, level=negotiation.level)
     union = await eligible_party(session, union_id)
     if union.kind not in UNION_KINDS:
-        raise negotiations.invalid("/union_id", "union", f"{union.name_ru} ({union.kind}) is not a union")
+        raise invalid("/union_id", "union", f"{union.name_ru} ({union.kind}) is not a union")
     parties = await negotiations.parties_of(session, negotiation.id)
     if any(p.organisation_id == union_id for p in parties):
         raise Conflict(f"{union.name_ru} is already a party to this agreement.")
@@ -93,7 +93,7 @@ async def request_accession(session: AsyncSession, negotiation_id: uuid.UUID, *,
         AccessionRequest.status.in_([s.value for s in OPEN_ACCESSION])))  # type: ignore[attr-defined]
     if pending is not None:
         raise Conflict(f"{union.name_ru} has a request awaiting the employer's answer.", request_id=str(pending))
-    requested_on = negotiations._day(body.requested_on, "/requested_on")
+    requested_on = checked_day(body.requested_on, "/requested_on")
     law = rules_on(requested_on)
     due = rules.answer_due(requested_on, law, await load_calendar(session))
     employer = _employer(parties)
@@ -145,8 +145,8 @@ async def answer_accession(session: AsyncSession, negotiation_id: uuid.UUID, req
         raise Conflict(f"The request was answered on {request.answered_on}: {request.status}.",
                        status_now=request.status)
     if not body.accepted and body.reasons is None:
-        raise negotiations.invalid("/reasons", "required_when_refused", "a refusal states its reasons")
-    answered_on = negotiations._day(body.answered_on, "/answered_on", not_before=request.requested_on,
+        raise invalid("/reasons", "required_when_refused", "a refusal states its reasons")
+    answered_on = checked_day(body.answered_on, "/answered_on", not_before=request.requested_on,
                                     what="the request")
     if body.accepted:
         negotiation = await session.get(Negotiation, negotiation_id, with_for_update=True, populate_existing=True)
@@ -289,7 +289,7 @@ async def put_employees(session: AsyncSession, year: int, *, body: EmployeesIn, 
     if not is_staff(identity, *STAFF_ACTORS):
         raise _forbidden("Employees figures are loaded by staff with the role bargaining_officer or administrator.")
     if not 1990 <= year <= 2100:
-        raise negotiations.invalid("path:/year", "year", "a calendar year between 1990 and 2100")
+        raise invalid("path:/year", "year", "a calendar year between 1990 and 2100")
     figures = await session.get(EmployeesFigures, year, with_for_update=True, populate_existing=True)
     if figures is None:
         figures = EmployeesFigures(year=year, national=body.national, recorded_by=actor_of(identity))

@@ -9,9 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, func, select
@@ -19,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import bargaining as contracts
 from contracts.bargaining import Level, OpenClause, Side, SidePosition
-from kernel.calendar import load_calendar
+from kernel.calendar import checked_day, load_calendar
 from kernel.db import utcnow
 from kernel.deadlines import Deadline, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
-from kernel.problems import Conflict, FieldError, NotFound, Problem
+from kernel.problems import Conflict, FieldError, NotFound, Problem, invalid
 from services.bargaining.access import STAFF_ACTORS, STAFF_READERS, actor_of, is_staff
 from services.bargaining.negotiations import rules
 from services.bargaining.negotiations.models import (
@@ -63,26 +61,10 @@ from services.bargaining.negotiations.schemas import (
 from services.bargaining.parties.service import eligible_party
 
 SOURCE = "/bargaining"
-KAZAKHSTAN = ZoneInfo("Asia/Almaty")
 ENTRY = "negotiation_entry"
 
 
-def today() -> date:
-    return datetime.now(KAZAKHSTAN).date()
 
-
-def invalid(pointer: str, rule: str, detail: str) -> Problem:
-    return Problem(422, "validation", "Invalid request", detail,
-                   errors=[FieldError(pointer=pointer, rule=rule, detail=detail)])
-
-
-def _day(value: date | None, pointer: str, *, not_before: date | None = None, what: str = "") -> date:
-    day = value or today()
-    if day > today():
-        raise invalid(pointer, "not_in_future", "the date cannot be in the future")
-    if not_before is not None and day < not_before:
-        raise invalid(pointer, "not_before", f"the date cannot precede {what} ({not_before.isoformat()})")
-    return day
 
 
 def entry_key(negotiation_id: uuid.UUID) -> str:
@@ -209,7 +191,7 @@ async def propose(session: AsyncSession, *, proposal: NegotiationCreate, identit
                    for side in missing]
         raise Problem(422, "validation", "Invalid request", "The parties do not fit the level; see errors.",
                       errors=errors)
-    proposed_on = _day(proposal.proposed_on, "/proposed_on")
+    proposed_on = checked_day(proposal.proposed_on, "/proposed_on")
     try:
         law = rules.rules_on(proposed_on)
     except LookupError as exc:
@@ -263,7 +245,8 @@ async def enter(session: AsyncSession, negotiation_id: uuid.UUID, *, entry: Entr
     party = _addressee(identity, parties, entry.organisation_id)
     if party.entered_on is not None:
         raise Conflict(f"{party.name_ru} entered negotiations on {party.entered_on.isoformat()}.")
-    party.entered_on = _day(entry.entered_on, "/entered_on", not_before=negotiation.proposed_on, what="the proposal")
+    party.entered_on = checked_day(entry.entered_on, "/entered_on", not_before=negotiation.proposed_on,
+                                   what="the proposal")
     if all(p.entered_on is not None for p in parties if p.role == "addressee"):
         late = negotiation.status == NegotiationStatus.evaded
         _transition(negotiation, NegotiationAction.enter)
@@ -281,7 +264,7 @@ async def decline(session: AsyncSession, negotiation_id: uuid.UUID, *, declining
     negotiation, parties = await require_negotiation(session, negotiation_id, identity, for_update=True)
     _check(negotiation, NegotiationAction.decline)
     party = _addressee(identity, parties, declining.organisation_id)
-    declined_on = _day(declining.declined_on, "/declined_on", not_before=negotiation.proposed_on,
+    declined_on = checked_day(declining.declined_on, "/declined_on", not_before=negotiation.proposed_on,
                        what="the proposal")
     _transition(negotiation, NegotiationAction.decline)
     negotiation.declined_reason = declining.reason
@@ -505,7 +488,7 @@ async def add_meeting(session: AsyncSession, negotiation_id: uuid.UUID, *, body:
     if negotiation.status in (NegotiationStatus.proposed, NegotiationStatus.declined, NegotiationStatus.evaded):
         raise Conflict(f"The commission meets once negotiations are entered; this negotiation is "
                        f"{negotiation.status}.", status_now=negotiation.status)
-    _day(body.held_on, "/held_on", not_before=negotiation.proposed_on, what="the proposal")
+    checked_day(body.held_on, "/held_on", not_before=negotiation.proposed_on, what="the proposal")
     sides = _sides(parties)
     stray = [s for s in body.attendees if s not in sides]
     if stray:
@@ -539,7 +522,7 @@ async def sign(session: AsyncSession, negotiation_id: uuid.UUID, *, body: Signat
     negotiation, parties = await require_negotiation(session, negotiation_id, identity, for_update=True)
     side = _acting_side(identity, parties, body.side)
     _check(negotiation, NegotiationAction.sign)
-    signed_on = _day(body.signed_on, "/signed_on", not_before=negotiation.entered_on, what="the entry")
+    signed_on = checked_day(body.signed_on, "/signed_on", not_before=negotiation.entered_on, what="the entry")
     problem = parity(negotiation, await members_of(session, negotiation.id))
     if problem:
         raise _parity_problem(problem)
@@ -605,7 +588,7 @@ async def file(session: AsyncSession, negotiation_id: uuid.UUID, *, body: Filing
     negotiation, parties = await require_negotiation(session, negotiation_id, identity, for_update=True)
     _require_actor(identity, parties)
     _check(negotiation, NegotiationAction.file)
-    filed_on = _day(body.filed_on, "/filed_on", not_before=negotiation.signed_on, what="the signing")
+    filed_on = checked_day(body.filed_on, "/filed_on", not_before=negotiation.signed_on, what="the signing")
     problem = rules.term_problem(body.term_from, body.term_to, rules.rules_on(negotiation.proposed_on))
     if problem:
         law = rules.rules_on(negotiation.proposed_on)
@@ -640,7 +623,7 @@ async def expire(session: AsyncSession, negotiation_id: uuid.UUID, *, body: Expi
     _require_actor(identity, parties)
     _check(negotiation, NegotiationAction.expire)
     assert negotiation.term_to is not None
-    expired_on = _day(body.expired_on, "/expired_on")
+    expired_on = checked_day(body.expired_on, "/expired_on")
     if expired_on <= negotiation.term_to:
         raise invalid("/expired_on", "term_over", f"the term runs until {negotiation.term_to.isoformat()}")
     _transition(negotiation, NegotiationAction.expire)
@@ -665,7 +648,8 @@ async def terminate(session: AsyncSession, negotiation_id: uuid.UUID, *, body: T
             raise invalid("/terminated_by", "own_act", "an organisation records only its own termination")
     elif by is not None:
         raise invalid("/terminated_by", "mutual", "a termination by agreement of the parties names no single party")
-    terminated_on = _day(body.terminated_on, "/terminated_on", not_before=negotiation.signed_on, what="the signing")
+    terminated_on = checked_day(body.terminated_on, "/terminated_on", not_before=negotiation.signed_on,
+                                what="the signing")
     _transition(negotiation, NegotiationAction.terminate)
     negotiation.ended_on, negotiation.unilateral = terminated_on, body.unilateral
     negotiation.terminated_by, negotiation.end_reason = by, body.reason

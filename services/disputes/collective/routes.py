@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.disputes import Demand
+from kernel.calendar import kazakhstan_today
 from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
 from kernel.problems import PROBLEM_JSON, ProblemBody
@@ -34,7 +35,7 @@ CONFLICT: dict[int | str, dict[str, object]] = {
 
 
 def _elapsed(started_on: date, ended_on: date | None) -> int:
-    return ((ended_on or service.today()) - started_on).days
+    return ((ended_on or kazakhstan_today()) - started_on).days
 
 
 async def dispute_view(session: AsyncSession, dispute: CollectiveDispute) -> DisputePublic:

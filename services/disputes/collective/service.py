@@ -8,22 +8,21 @@ parties in its audience.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import disputes as contracts
 from contracts.disputes import Demand
-from kernel.calendar import load_calendar
+from kernel.calendar import checked_day, load_calendar
 from kernel.db import utcnow
 from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
-from kernel.problems import FieldError, NotFound, Problem
+from kernel.problems import NotFound, Problem, invalid
 from services.disputes.access import STAFF_ACTORS, STAFF_READERS, is_staff
 from services.disputes.collective import rules
 from services.disputes.collective.models import CollectiveDispute, DisputeStage
@@ -39,29 +38,13 @@ from services.disputes.collective.schemas import (
 from services.disputes.parties.service import eligible_party
 
 SOURCE = "/disputes"
-KAZAKHSTAN = ZoneInfo("Asia/Almaty")
 ANSWER = "employer_answer"
 CONCILIATION = "conciliation"
 FORBIDDEN = ("This action is for the parties to the dispute or staff with the role dispute_officer or "
              "administrator.")
 
 
-def today() -> date:
-    return datetime.now(KAZAKHSTAN).date()
 
-
-def invalid(pointer: str, rule: str, detail: str) -> Problem:
-    return Problem(422, "validation", "Invalid request", detail,
-                   errors=[FieldError(pointer=pointer, rule=rule, detail=detail)])
-
-
-def _day(value: date | None, pointer: str, *, not_before: date | None = None, what: str = "") -> date:
-    day = value or today()
-    if day > today():
-        raise invalid(pointer, "not_in_future", "the date cannot be in the future")
-    if not_before is not None and day < not_before:
-        raise invalid(pointer, "not_before", f"the date cannot precede {what} ({not_before.isoformat()})")
-    return day
 
 
 def deadline_key(kind: str, dispute_id: uuid.UUID) -> str:
@@ -166,7 +149,7 @@ async def submit(session: AsyncSession, *, body: DisputeCreate, identity: Identi
     else:
         assert body.representatives is not None
         workers_name = body.representatives[:300]
-    submitted_on = _day(body.submitted_on, "/submitted_on")
+    submitted_on = checked_day(body.submitted_on, "/submitted_on")
     law = rules.rules_on(submitted_on)
     calendar = await load_calendar(session)
     due = rules.answer_due(submitted_on, law, calendar)
@@ -196,7 +179,7 @@ async def answer(session: AsyncSession, dispute_id: uuid.UUID, *, body: AnswerIn
                  identity: Identity) -> CollectiveDispute:
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute, "employer")
-    answered_on = _day(body.answered_on, "/answered_on", not_before=dispute.submitted_on, what="the demands")
+    answered_on = checked_day(body.answered_on, "/answered_on", not_before=dispute.submitted_on, what="the demands")
     previous = await _transition(session, dispute, ANSWERS[body.answer], on=answered_on, outcome=body.text,
                                  actor=identity.actor)
     dispute.answer, dispute.answered_on = body.answer.value, answered_on
@@ -227,7 +210,7 @@ async def start_conciliation(session: AsyncSession, dispute_id: uuid.UUID, *, bo
                              identity: Identity) -> CollectiveDispute:
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute, "workers", "employer")
-    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    on = checked_day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
     previous = await _transition(session, dispute, DisputeAction.start_conciliation, on=on, outcome=body.outcome,
                                  actor=identity.actor)
     law = rules.rules_on(dispute.submitted_on)
@@ -254,7 +237,7 @@ async def start_mediation(session: AsyncSession, dispute_id: uuid.UUID, *, body:
                           identity: Identity) -> CollectiveDispute:
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute, "workers", "employer")
-    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    on = checked_day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
     if body.consent_on > on:
         raise invalid("/consent_on", "consent_first", "the mediator consents in writing before taking the dispute")
     previous = await _transition(session, dispute, DisputeAction.start_mediation, on=on, outcome=body.outcome,
@@ -272,7 +255,7 @@ async def decide_strike(session: AsyncSession, dispute_id: uuid.UUID, *, body: S
     """Record the strike decision with every check it fails: the checks warn, they do not stop the union."""
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute, "workers")
-    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    on = checked_day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
     law = rules.strike_rules_on(on)
     for pointer, codes, listed in (("/categories", body.categories, law.prohibited_categories),
                                    ("/sectors", body.sectors, law.restricted_sectors)):
@@ -306,7 +289,7 @@ async def rule(session: AsyncSession, dispute_id: uuid.UUID, *, legal: bool, bod
     """A court's ruling on the strike, recorded by staff (the parties learn of it from the court)."""
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute)
-    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    on = checked_day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
     action = DisputeAction.rule_legal if legal else DisputeAction.rule_illegal
     previous = await _transition(session, dispute, action, on=on, outcome=body.outcome, actor=identity.actor)
     dispute.court = body.court
@@ -331,7 +314,7 @@ async def change_stage(session: AsyncSession, dispute_id: uuid.UUID, action: Dis
     event_class, party_roles = SIMPLE[action]
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute, *party_roles)
-    on = _day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
+    on = checked_day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
     previous = await _transition(session, dispute, action, on=on, outcome=body.outcome, actor=identity.actor)
     await _leave_conciliation(session, dispute, previous)
     if dispute.status in rules.TERMINAL:

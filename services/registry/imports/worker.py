@@ -13,9 +13,9 @@ import secrets
 import structlog
 
 from kernel.app import PlatformState
+from kernel.calendar import kazakhstan_today
 from services.registry.imports import service
 from services.registry.imports.settings import ImportSettings
-from services.registry.registrations.service import today
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +30,7 @@ async def import_worker(state: PlatformState, settings: ImportSettings | None = 
                 await asyncio.sleep(settings.poll_seconds)
                 continue
             log.info("import job claimed", job_id=str(job_id), worker=owner)
-            await service.run_job(state.sessionmaker, job_id, owner=owner, settings=settings, today=today())
+            await service.run_job(state.sessionmaker, job_id, owner=owner, settings=settings, today=kazakhstan_today())
         except asyncio.CancelledError:
             raise
         except Exception:

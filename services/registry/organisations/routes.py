@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 
+from kernel.calendar import kazakhstan_today
 from kernel.db import SessionDep
 from kernel.identity import OptionalIdentity
 from kernel.paging import Limit, Offset
@@ -31,7 +32,6 @@ from services.registry.organisations.schemas import (
 )
 from services.registry.register import service as register
 from services.registry.register.schemas import RegisterQuery
-from services.registry.registrations.service import today
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
@@ -124,7 +124,7 @@ async def affiliates(organisation_id: uuid.UUID, session: SessionDep,
 async def liquidate(organisation_id: uuid.UUID, body: Liquidation, session: SessionDep,
                     identity: Registrar) -> OrganisationPublic:
     organisation = await service.liquidate(session, organisation_id, liquidation=body, actor=actor_of(identity),
-                                          today=today())
+                                          today=kazakhstan_today())
     await session.commit()
     return await service.public_view(session, organisation)
 
@@ -134,7 +134,7 @@ async def report_membership(organisation_id: uuid.UUID, year: Year, body: Member
                             session: SessionDep, identity: Caller) -> MembershipReportPublic:
     require_owner_or_registrar(identity, organisation_id)
     report = await service.report_membership(session, organisation_id, year, report=body, actor=actor_of(identity),
-                                             today=today())
+                                             today=kazakhstan_today())
     await session.commit()
     return MembershipReportPublic.model_validate(report, from_attributes=True)
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.registry import OrganisationKind, OrganisationStatus, RuleSetReference
 from kernel.db import utcnow
 from kernel.outbox import record_event
-from kernel.problems import Conflict, FieldError, NotFound, Problem
+from kernel.problems import Conflict, FieldError, NotFound, Problem, invalid
 from services.registry.organisations import events
 from services.registry.organisations.models import (
     Affiliation,
@@ -46,10 +46,6 @@ SOURCE = "/registry"
 PUBLIC_STATUSES = (OrganisationStatus.registered, OrganisationStatus.confirmed, OrganisationStatus.lapsed,
                    OrganisationStatus.liquidated)
 
-
-def invalid(pointer: str, rule: str, detail: str) -> Problem:
-    return Problem(422, "validation", "Invalid request", detail,
-                   errors=[FieldError(pointer=pointer, rule=rule, detail=detail)])
 
 
 def record_history(session: AsyncSession, organisation_id: uuid.UUID, action: str, actor: str, *,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import Ground, OrganisationStatus
-from kernel.calendar import load_calendar
+from kernel.calendar import KAZAKHSTAN, checked_day, kazakhstan_today, load_calendar
 from kernel.deadlines import Deadline
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -67,26 +66,14 @@ from services.registry.registrations.schemas import (
 from services.registry.rulesets.rules import RuleSet
 from services.registry.rulesets.service import rule_set_on
 
-KAZAKHSTAN = ZoneInfo("Asia/Almaty")
 # Astana (the capital) and Almaty, which the 2014 thresholds name.
 CAPITAL_CITIES = frozenset({"710000000", "750000000"})
 
-
-def today() -> date:
-    return datetime.now(KAZAKHSTAN).date()
 
 
 def geography() -> Geography:
     return Geography(regions=frozenset(r.code for r in catalogue.regions()), capital_cities=CAPITAL_CITIES)
 
-
-def _day(value: date | None, pointer: str, *, not_before: date | None = None, what: str = "") -> date:
-    day = value or today()
-    if day > today():
-        raise invalid(pointer, "not_in_future", "the date cannot be in the future")
-    if not_before is not None and day < not_before:
-        raise invalid(pointer, "not_before", f"the date cannot precede {what} ({not_before.isoformat()})")
-    return day
 
 
 def _start_of(day: date) -> datetime:
@@ -126,7 +113,7 @@ def _cited(rule_set: RuleSet, cited: list[CitedGround]) -> list[Ground]:
 # --- registration applications -------------------------------------------------------------
 
 async def pre_check(session: AsyncSession, check: PreCheck) -> PreCheckResult:
-    on = check.on or today()
+    on = check.on or kazakhstan_today()
     rule_set = await rule_set_on(session, on, pointer="/on")
     grounds = check_application(ApplicationFacts(check.kind, check.founders, frozenset(check.documents)), rule_set)
     return PreCheckResult(rule_set=rule_set.reference, passes=not grounds, grounds=grounds)
@@ -142,7 +129,7 @@ async def _open_application(session: AsyncSession, organisation_id: uuid.UUID) -
 async def submit_application(session: AsyncSession, *, application: ApplicationCreate,
                              identity: Identity) -> RegistrationApplication:
     actor = actor_of(identity)
-    filed_on = _day(application.filed_on, "/filed_on")
+    filed_on = checked_day(application.filed_on, "/filed_on")
     if application.organisation_id is None:
         if not is_staff(identity, *DECIDERS):
             raise Problem(403, "forbidden", "Forbidden",
@@ -192,7 +179,7 @@ async def resubmit(session: AsyncSession, application_id: uuid.UUID, *, filing: 
     application = await require_application(session, application_id, identity, for_update=True)
     if not (is_staff(identity, *DECIDERS) or acts_for(identity, application.organisation_id)):
         raise Problem(403, "forbidden", "Forbidden", "Corrections are filed by the applicant or a registrar.")
-    filed_on = _day(filing.filed_on, "/filed_on", not_before=application.decided_on, what="the return")
+    filed_on = checked_day(filing.filed_on, "/filed_on", not_before=application.decided_on, what="the return")
     _transition(application, ApplicationAction.resubmit)
     application.attempt += 1
     application.founders = filing.founders
@@ -224,7 +211,7 @@ async def start_review(session: AsyncSession, application_id: uuid.UUID, *,
 async def decide(session: AsyncSession, application_id: uuid.UUID, *, decision: Decision,
                  identity: Identity) -> RegistrationApplication:
     application = await require_application(session, application_id, identity, for_update=True)
-    decided_on = _day(decision.decided_on, "/decided_on", not_before=application.filed_on, what="the filing")
+    decided_on = checked_day(decision.decided_on, "/decided_on", not_before=application.filed_on, what="the filing")
     action = {"register": ApplicationAction.register, "refuse": ApplicationAction.refuse,
               "return": ApplicationAction.return_for_correction}[decision.outcome]
     try:
@@ -258,7 +245,7 @@ async def decide(session: AsyncSession, application_id: uuid.UUID, *, decision: 
                                  "grounds": application.grounds}
     if action is ApplicationAction.register:
         organisation.status = OrganisationStatus.registered
-        organisation.registered_at = datetime.now(UTC) if decided_on == today() else _start_of(decided_on)
+        organisation.registered_at = datetime.now(UTC) if decided_on == kazakhstan_today() else _start_of(decided_on)
         if needs_status_confirmation(organisation.kind, rule_set):
             organisation.status_confirmation_due = status_confirmation_due(decided_on, rule_set, calendar)
             detail["status_confirmation_due"] = organisation.status_confirmation_due.isoformat()
@@ -356,7 +343,7 @@ async def file_confirmation(session: AsyncSession, organisation_id: uuid.UUID, *
     if organisation.status != OrganisationStatus.registered or organisation.status_confirmation_due is None:
         raise Conflict(f"Status confirmation is for a registered union awaiting it; this organisation is "
                        f"{organisation.status}.", status=organisation.status)
-    filed_on = _day(filing.filed_on, "/filed_on", not_before=organisation.registered_at.date()
+    filed_on = checked_day(filing.filed_on, "/filed_on", not_before=organisation.registered_at.date()
                     if organisation.registered_at else None, what="the registration")
     if filed_on > organisation.status_confirmation_due:
         raise Conflict(f"The period to confirm the status ended on {organisation.status_confirmation_due}.",
@@ -393,7 +380,7 @@ async def decide_confirmation(session: AsyncSession, organisation_id: uuid.UUID,
     confirmation = await require_confirmation(session, organisation_id, confirmation_id)
     if confirmation.outcome is not None:
         raise Conflict(f"This filing was decided on {confirmation.decided_on}: {confirmation.outcome}.")
-    decided_on = _day(decision.decided_on, "/decided_on", not_before=confirmation.filed_on, what="the filing")
+    decided_on = checked_day(decision.decided_on, "/decided_on", not_before=confirmation.filed_on, what="the filing")
     rule_set, automatic = await _confirmation_check(session, organisation, confirmation)
     cited = _cited(rule_set, decision.grounds)
     actor = actor_of(identity)

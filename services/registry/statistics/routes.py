@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
+from kernel.calendar import kazakhstan_today
 from kernel.db import SessionDep
 from kernel.identity import Identity, require_identity
 from kernel.problems import NotFound, Problem
 from services.registry.access import actor_of, is_staff
-from services.registry.registrations.service import today
 from services.registry.statistics import service
 from services.registry.statistics.schemas import LabourForcePublic, LabourForceWrite, Statistics
 
@@ -58,6 +58,7 @@ async def labour_force(year: Year, session: SessionDep) -> LabourForcePublic:
                                             "analysts); replaces that year's figures")
 async def set_labour_force(year: Year, body: LabourForceWrite, session: SessionDep,
                            identity: Loader) -> LabourForcePublic:
-    figures = await service.set_labour_force(session, year, figures=body, actor=actor_of(identity), today=today())
+    figures = await service.set_labour_force(session, year, figures=body, actor=actor_of(identity),
+                                             today=kazakhstan_today())
     await session.commit()
     return figures
