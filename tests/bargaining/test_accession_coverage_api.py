@@ -20,8 +20,9 @@ from kernel.calendar import KAZAKHSTAN
 from kernel.problems import PROBLEM_JSON
 from services.bargaining.parties.models import Party
 from tests.bargaining import test_negotiation_api as negotiation_api
-from tests.bargaining.test_negotiation_api import Clock, events_of, officer, org
-from tests.support.services import RunningService, eventually
+from tests.bargaining.test_negotiation_api import officer, org
+from tests.support.services import Clock, RunningService, eventually
+from tests.support.services import outbox_events as events_of
 
 # The negotiation tests' fixtures: a running service, and one whose deadline sweeper runs on a test clock.
 bargaining = negotiation_api.bargaining

@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import jsonschema
 import pytest
-from sqlalchemy import select
 
 from contracts.bargaining import (
     AgreementFiled,
@@ -35,15 +33,13 @@ from contracts.bargaining import (
     NegotiationProposed,
 )
 from contracts.export import published
-from kernel.app import create_service_app
 from kernel.calendar import KAZAKHSTAN
-from kernel.events import CloudEvent
-from kernel.outbox import OutboxMessage
 from kernel.problems import PROBLEM_JSON
 from services.bargaining.app import create_app, definition
 from services.bargaining.parties.models import Party
 from services.bargaining.settings import BargainingSettings
-from tests.support.services import RunningService, eventually, running, settings_for
+from tests.support.services import Clock, RunningService, eventually, running, settings_for, with_clock
+from tests.support.services import outbox_events as events_of
 
 
 @pytest.fixture
@@ -69,11 +65,6 @@ def org(service: RunningService, organisation_id: str) -> dict[str, str]:
 def officer(service: RunningService) -> dict[str, str]:
     return service.headers(roles={"bargaining_officer"}, subject="officer-1")
 
-
-async def events_of(service: RunningService, event_type: str) -> list[CloudEvent]:
-    async with service.state.sessionmaker() as session:
-        rows = (await session.execute(select(OutboxMessage.envelope).where(OutboxMessage.type == event_type))).all()
-    return [CloudEvent.model_validate_json(r[0]) for r in rows]
 
 
 async def enterprise_negotiation(service: RunningService) -> tuple[str, str, str]:
@@ -352,15 +343,6 @@ async def test_two_edits_from_the_same_etag_one_wins_the_other_gets_412(bargaini
     assert len(await events_of(bargaining, ClauseProposed.event_type)) == 4
 
 
-class Clock:
-    """The deadline sweeper's "now", moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
 
 @pytest.fixture
 async def clock() -> Clock:
@@ -372,10 +354,7 @@ async def sweeping_bargaining(make_database, nats_server, public_key, signer,
                               clock: Clock) -> AsyncIterator[RunningService]:
     settings = settings_for(BargainingSettings, database_url=await make_database("bargaining"),
                             nats_url=nats_server.url, public_key=public_key, deadline_sweep_seconds=0.1)
-    base = definition(settings)
-    assert base.deadlines is not None
-    timed = replace(base, deadlines=replace(base.deadlines, clock=clock))
-    async with running(create_service_app(timed), signer, "bargaining") as service:
+    async with running(with_clock(definition(settings), clock), signer, "bargaining") as service:
         yield service
 
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime
 
 import jsonschema
 import pytest
-from sqlalchemy import select
 
 from contracts.disputes import (
     AnswerOverdue,
@@ -31,15 +29,13 @@ from contracts.disputes import (
     StrikeRuled,
 )
 from contracts.export import published
-from kernel.app import create_service_app
 from kernel.calendar import KAZAKHSTAN
-from kernel.events import CloudEvent
-from kernel.outbox import OutboxMessage
 from kernel.problems import PROBLEM_JSON
 from services.disputes.app import create_app, definition
 from services.disputes.parties.models import Party
 from services.disputes.settings import DisputesSettings
-from tests.support.services import RunningService, eventually, running, settings_for
+from tests.support.services import Clock, RunningService, eventually, running, settings_for, with_clock
+from tests.support.services import outbox_events as events_of
 
 
 @pytest.fixture
@@ -49,15 +45,6 @@ async def disputes(make_database, nats_server, public_key, signer) -> AsyncItera
     async with running(create_app(settings), signer, "disputes") as service:
         yield service
 
-
-class Clock:
-    """The deadline sweeper's "now", moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -70,10 +57,7 @@ async def sweeping_disputes(make_database, nats_server, public_key, signer,
                             clock: Clock) -> AsyncIterator[RunningService]:
     settings = settings_for(DisputesSettings, database_url=await make_database("disputes"),
                             nats_url=nats_server.url, public_key=public_key, deadline_sweep_seconds=0.1)
-    base = definition(settings)
-    assert base.deadlines is not None
-    timed = replace(base, deadlines=replace(base.deadlines, clock=clock))
-    async with running(create_service_app(timed), signer, "disputes") as service:
+    async with running(with_clock(definition(settings), clock), signer, "disputes") as service:
         yield service
 
 
@@ -92,11 +76,6 @@ def org(service: RunningService, organisation_id: str) -> dict[str, str]:
 def officer(service: RunningService) -> dict[str, str]:
     return service.headers(roles={"dispute_officer"}, subject="officer-1")
 
-
-async def events_of(service: RunningService, event_type: str) -> list[CloudEvent]:
-    async with service.state.sessionmaker() as session:
-        rows = (await session.execute(select(OutboxMessage.envelope).where(OutboxMessage.type == event_type))).all()
-    return [CloudEvent.model_validate_json(r[0]) for r in rows]
 
 
 async def demands(service: RunningService, submitted_on: str = "2026-03-20") -> tuple[str, str, str]:

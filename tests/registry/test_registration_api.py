@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -24,17 +23,15 @@ from contracts.registry import (
     OrganisationRegistered,
     StatusLapsed,
 )
-from kernel.app import create_service_app
 from kernel.calendar import KAZAKHSTAN
-from kernel.events import CloudEvent
-from kernel.outbox import OutboxMessage
 from kernel.problems import PROBLEM_JSON
 from services.registry.app import create_app, definition
 from services.registry.organisations.models import Organisation
 from services.registry.organisations.rules import make_bin
 from services.registry.registrations.models import RegistrationApplication
 from services.registry.settings import RegistrySettings
-from tests.support.services import RunningService, eventually, running, settings_for
+from tests.support.services import Clock, RunningService, eventually, running, settings_for, with_clock
+from tests.support.services import outbox_events as events_of
 
 ALL_DOCUMENTS = ["application_form", "charter", "founding_congress_minutes", "elected_bodies_decision",
                  "legal_address_document"]
@@ -59,11 +56,6 @@ def application(**overrides: object) -> dict[str, object]:
             "officers": [{"role": "chair", "name": "А. Сапарова"}],
             "founders": 12, "documents": ALL_DOCUMENTS, **overrides}
 
-
-async def events_of(service: RunningService, event_type: str) -> list[CloudEvent]:
-    async with service.state.sessionmaker() as session:
-        rows = (await session.execute(select(OutboxMessage.envelope).where(OutboxMessage.type == event_type))).all()
-    return [CloudEvent.model_validate_json(r[0]) for r in rows]
 
 
 async def test_pre_check_lists_every_failing_rule_under_the_law_of_the_date(registry: RunningService) -> None:
@@ -329,15 +321,6 @@ async def test_bad_input_writes_nothing(registry: RunningService) -> None:
 
 
 
-class Clock:
-    """The deadline sweeper's "now", moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
 
 @pytest.fixture
 async def clock() -> Clock:
@@ -349,10 +332,7 @@ async def sweeping_registry(make_database, nats_server, public_key, signer,
                             clock: Clock) -> AsyncIterator[RunningService]:
     settings = settings_for(RegistrySettings, database_url=await make_database("registry"),
                             nats_url=nats_server.url, public_key=public_key, deadline_sweep_seconds=0.1)
-    base = definition(settings)
-    assert base.deadlines is not None
-    timed = replace(base, deadlines=replace(base.deadlines, clock=clock))
-    async with running(create_service_app(timed), signer, "registry") as service:
+    async with running(with_clock(definition(settings), clock), signer, "registry") as service:
         yield service
 
 

@@ -6,15 +6,19 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import select
 
-from kernel.app import PlatformState
+from kernel.app import PlatformState, ServiceDefinition, create_service_app
+from kernel.events import CloudEvent
 from kernel.identity import Identity, IdentitySigner
+from kernel.outbox import OutboxMessage
 
 T = TypeVar("T")
 
@@ -74,3 +78,27 @@ TEST_SETTINGS: dict[str, Any] = {
 def settings_for(settings_class: type[T], *, database_url: str, nats_url: str, public_key: str, **overrides: Any) -> T:
     return settings_class(database_url=database_url, nats_url=nats_url, identity_public_key=public_key,
                           **{**TEST_SETTINGS, **overrides})
+
+
+class Clock:
+    """The deadline sweeper's "now", moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def with_clock(definition: ServiceDefinition, clock: Callable[[], datetime]) -> FastAPI:
+    """The service's app, its deadline sweeper reading ``clock`` instead of the wall clock."""
+    assert definition.deadlines is not None, f"{definition.name} keeps no deadlines"
+    return create_service_app(replace(definition, deadlines=replace(definition.deadlines, clock=clock)))
+
+
+async def outbox_events(service: RunningService, event_type: str) -> list[CloudEvent]:
+    """Every event of a type the service recorded in its outbox, oldest first."""
+    async with service.state.sessionmaker() as session:
+        rows = (await session.execute(select(OutboxMessage.envelope).where(OutboxMessage.type == event_type)
+                                      .order_by(OutboxMessage.created_at))).all()
+    return [CloudEvent.model_validate_json(r[0]) for r in rows]
