@@ -10,6 +10,8 @@ from kernel.app import ServiceDefinition, create_service_app
 from kernel.deadlines import DeadlineSpec
 from services.disputes.collective.routes import router as collective_router
 from services.disputes.collective.service import on_deadline_missed
+from services.disputes.complaints import models as complaint_models  # noqa: F401  (registers the tables)
+from services.disputes.individual import models as individual_models  # noqa: F401  (registers the tables)
 from services.disputes.consumers.registry import subscription as registry_subscription
 from services.disputes.parties.routes import router as parties_router
 from services.disputes.settings import DisputesSettings
