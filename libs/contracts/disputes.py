@@ -99,6 +99,8 @@ class MediationStarted(_DisputeEvent):
 
     mediator_name: str
     consent_on: date
+    mediator_id: uuid.UUID | None = Field(default=None, description="The roster's mediator, when one was assigned "
+                                          "(also in the audience of the dispute's later events)")
 
 
 @contract
@@ -167,3 +169,235 @@ class DeadlineMissed(DeadlineEventData):
     """A statutory period of a dispute ended with its obligation not met."""
 
     event_type: ClassVar[str] = "kz.ntc.disputes.deadline.missed.v1"
+
+
+# --- roster, stalled stages, drafts from bargaining (D2) -------------------------------------
+
+@contract
+class RosterMemberAssigned(EventData):
+    """A mediator or arbitrator from the roster was assigned to a collective dispute (no affiliation with a party).
+
+    The audience holds both parties and the roster member's id.
+    """
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.roster.assigned.v1"
+
+    assignment_id: uuid.UUID
+    dispute_id: uuid.UUID
+    member_id: uuid.UUID
+    member_name: str
+    kind: str = Field(description="mediator or arbitrator")
+    assigned_on: date
+    by_rotation: bool = Field(description="Chosen by rotation (the least recently assigned first)")
+
+    def subject(self) -> str:
+        return str(self.dispute_id)
+
+
+@contract
+class RosterConsentRecorded(EventData):
+    """The assigned mediator or arbitrator consented in writing to take the dispute."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.roster.consent_recorded.v1"
+
+    assignment_id: uuid.UUID
+    dispute_id: uuid.UUID
+    member_id: uuid.UUID
+    consent_on: date
+    consent_document: str | None = None
+
+    def subject(self) -> str:
+        return str(self.dispute_id)
+
+
+@contract
+class DisputeStalled(_DisputeEvent):
+    """A stage of the dispute lasted longer than its limit (sent once per stage; the limits are rule data)."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.dispute.stalled.v1"
+
+    stage: str
+    stage_number: int
+    started_on: date
+    limit_days: int
+
+
+class DraftPosition(BaseModel):
+    side: str = Field(description="workers, employers or government")
+    text: str | None
+
+
+class DraftClause(BaseModel):
+    clause_id: uuid.UUID
+    number: int
+    category: str
+    title: str
+    positions: list[DraftPosition]
+
+
+@contract
+class DraftOpened(_DisputeEvent):
+    """A protocol of disagreements opened a draft dispute: the open clauses as draft demands, for the union to put
+    forward (then the employer's answer period starts) or to discard."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.draft.opened.v1"
+
+    union_id: uuid.UUID
+    employer_id: uuid.UUID
+    negotiation_id: uuid.UUID
+    protocol_id: uuid.UUID
+    demands: list[Demand]
+    clauses: list[DraftClause]
+
+
+# --- individual labour disputes (Labour Code art. 159-160) ---------------------------------
+# Audience: the employer and the employee's union when one is named. The employee's name is
+# personal data and travels in no event: the parties read it from the service.
+
+class IndividualOutcome(StrEnum):
+    upheld = "upheld"
+    partly_upheld = "partly_upheld"
+    rejected = "rejected"
+
+
+class _IndividualEvent(EventData):
+    individual_dispute_id: uuid.UUID
+    employer_id: uuid.UUID
+    status: str = Field(description="The application's status after the change")
+    on: date = Field(description="The day the change took effect")
+
+    def subject(self) -> str:
+        return str(self.individual_dispute_id)
+
+
+@contract
+class IndividualDisputeFiled(_IndividualEvent):
+    """An application was registered by the employer's conciliation commission the day it was filed (art. 159)."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.individual.filed.v1"
+
+    union_id: uuid.UUID | None = Field(default=None, description="The employee's union, if named")
+    subject_matter: str = Field(description="reinstatement, pay, ... (the rule data's subjects)")
+    decision_due: date = Field(description="Last day for the commission's decision (15 working days)")
+    in_time: bool = Field(description="Whether the application met the art. 160 time limit when filed")
+
+
+@contract
+class IndividualDisputeDecided(_IndividualEvent):
+    """The conciliation commission decided; copies are due within 3 days, execution by the day it set."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.individual.decided.v1"
+
+    outcome: IndividualOutcome
+    late: bool = False
+    copies_due: date
+    execution_due: date | None = None
+
+
+@contract
+class IndividualDecisionOverdue(_IndividualEvent):
+    """The commission's period ran out with no decision recorded; the employee may go to court."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.individual.decision_overdue.v1"
+
+    decision_due: date
+
+
+@contract
+class IndividualDecisionExecuted(_IndividualEvent):
+    event_type: ClassVar[str] = "kz.ntc.disputes.individual.executed.v1"
+
+    late: bool = False
+
+
+@contract
+class IndividualReferredToCourt(_IndividualEvent):
+    """The dispute went to court (after the commission, or without its decision)."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.individual.referred_to_court.v1"
+
+    court: str
+
+
+@contract
+class IndividualDisputeWithdrawn(_IndividualEvent):
+    event_type: ClassVar[str] = "kz.ntc.disputes.individual.withdrawn.v1"
+
+
+# --- freedom-of-association complaints (ILO C87, C98) --------------------------------------
+# The complainant is shielded from the employer: no event carries the complainant's name,
+# contact or position. The complaint's own events go to the complainant's union only; the
+# employer hears of a complaint only through ComplaintEmployerNotice, which names no one.
+
+class ComplaintOutcome(StrEnum):
+    upheld = "upheld"
+    not_upheld = "not_upheld"
+
+
+class _ComplaintEvent(EventData):
+    complaint_id: uuid.UUID
+    status: str = Field(description="The complaint's status after the change")
+    on: date = Field(description="The day the change took effect")
+
+    def subject(self) -> str:
+        return str(self.complaint_id)
+
+
+@contract
+class ComplaintReceived(_ComplaintEvent):
+    """A complaint was taken in and routed to the labour inspectorate. Audience: the complainant's union."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.complaint.received.v1"
+
+    category: str
+    employer_id: uuid.UUID
+    union_id: uuid.UUID | None = None
+    consideration_due: date = Field(description="Last day of the inspectorate's consideration period")
+
+
+@contract
+class ComplaintInspectionStarted(_ComplaintEvent):
+    """The labour inspectorate began its inspection. Audience: the complainant's union."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.complaint.inspection_started.v1"
+
+
+@contract
+class ComplaintFindingsRecorded(_ComplaintEvent):
+    """The inspectorate's findings. Audience: the complainant's union."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.complaint.findings_recorded.v1"
+
+    outcome: ComplaintOutcome
+    findings: str
+    late: bool = False
+
+
+@contract
+class ComplaintClosed(_ComplaintEvent):
+    """The complaint was closed. Audience: the complainant's union."""
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.complaint.closed.v1"
+
+    reason: str | None = None
+
+
+class EmployerNoticeStage(StrEnum):
+    inspection_started = "inspection_started"
+    findings = "findings"
+    closed = "closed"
+
+
+@contract
+class ComplaintEmployerNotice(_ComplaintEvent):
+    """What the employer learns of a complaint about it: that it exists, its stage and its findings.
+
+    Audience: the employer only. It names neither the complainant nor the union.
+    """
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.complaint.employer_notified.v1"
+
+    employer_id: uuid.UUID
+    stage: EmployerNoticeStage
+    outcome: ComplaintOutcome | None = None
+    findings: str | None = None

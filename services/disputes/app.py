@@ -9,12 +9,15 @@ from contracts.disputes import DeadlineApproaching, DeadlineMissed
 from kernel.app import ServiceDefinition, create_service_app
 from kernel.deadlines import DeadlineSpec
 from services.disputes.collective.routes import router as collective_router
-from services.disputes.collective.service import on_deadline_missed
+from services.disputes.collective.service import StallWatcher, on_deadline_missed
 from services.disputes.complaints import models as complaint_models  # noqa: F401  (registers the tables)
-from services.disputes.individual import models as individual_models  # noqa: F401  (registers the tables)
+from services.disputes.consumers.bargaining import subscription as bargaining_subscription
 from services.disputes.consumers.registry import subscription as registry_subscription
+from services.disputes.individual import models as individual_models  # noqa: F401  (registers the tables)
 from services.disputes.parties.routes import router as parties_router
+from services.disputes.roster.routes import router as roster_router
 from services.disputes.settings import DisputesSettings
+from services.disputes.statistics.routes import router as statistics_router
 
 
 def definition(settings: DisputesSettings | None = None) -> ServiceDefinition:
@@ -25,9 +28,10 @@ def definition(settings: DisputesSettings | None = None) -> ServiceDefinition:
         "freedom-of-association complaints and their statutory deadlines.",
         settings=settings or DisputesSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[parties_router, collective_router],
+        routers=[parties_router, collective_router, roster_router, statistics_router],
         sends=produced_by("disputes"),
-        subscriptions=[registry_subscription],
+        subscriptions=[registry_subscription, bargaining_subscription],
+        background=[StallWatcher()],
         deadlines=DeadlineSpec(approaching=DeadlineApproaching, missed=DeadlineMissed, on_missed=on_deadline_missed),
     )
 

@@ -22,6 +22,7 @@ from services.disputes.collective.rules import (
 S, A = DisputeStatus, DisputeAction
 OPEN = [s for s in DisputeStatus if s not in {S.settled, S.withdrawn, S.closed}]
 EXPECTED = {
+    (S.draft, A.put_forward): S.demands_submitted,
     (S.demands_submitted, A.accept): S.accepted,
     (S.demands_submitted, A.partly_accept): S.partly_accepted,
     (S.demands_submitted, A.reject): S.rejected,

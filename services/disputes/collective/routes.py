@@ -1,9 +1,9 @@
 """Collective disputes over HTTP: thin routes; the service decides; each write commits once."""
 
 import uuid
-from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.disputes import Demand
@@ -14,13 +14,15 @@ from kernel.problems import PROBLEM_JSON, ProblemBody
 from services.disputes.access import Caller
 from services.disputes.collective import rules, service
 from services.disputes.collective.models import CollectiveDispute
-from services.disputes.collective.rules import DisputeAction, DisputeStatus
+from services.disputes.collective.rules import DisputeAction, DisputeCause, DisputeStatus
 from services.disputes.collective.schemas import (
     AnswerIn,
+    BargainingOrigin,
     DisputeCreate,
     DisputePage,
     DisputePublic,
     MediationIn,
+    PutForwardIn,
     RulingIn,
     StageChange,
     StagePublic,
@@ -34,25 +36,34 @@ CONFLICT: dict[int | str, dict[str, object]] = {
 }
 
 
-def _elapsed(started_on: date, ended_on: date | None) -> int:
-    return ((ended_on or kazakhstan_today()) - started_on).days
-
-
 async def dispute_view(session: AsyncSession, dispute: CollectiveDispute) -> DisputePublic:
     law = rules.rules_on(dispute.submitted_on)
-    stages = await service.stages_of(session, dispute.id)
+    today = kazakhstan_today()
+    stall = rules.stall_rules_on(today)
+    stages = [StagePublic(number=s.number, stage=s.stage, started_on=s.started_on, ended_on=s.ended_on,
+                          outcome=s.outcome, ended_by=s.ended_by,
+                          elapsed_days=rules.elapsed_days(s.started_on, s.ended_on, today),
+                          limit_days=rules.stage_limit(s.stage, stall),
+                          stalled=rules.is_stalled(s.stage, s.started_on, s.ended_on, today, stall))
+              for s in await service.stages_of(session, dispute.id)]
+    current = stages[-1] if stages and stages[-1].ended_on is None else None
+    draft = dispute.status == DisputeStatus.draft
     return DisputePublic(
         **dispute.model_dump(include={
             "id", "status", "union_id", "representatives", "workers_name", "employer_id", "employer_name",
-            "workers_concerned", "submitted_on", "answer_due", "answer", "answered_on", "conciliation_due",
+            "submitted_on", "answer", "answered_on", "conciliation_due", "mediator_id",
             "mediator_name", "mediator_consent_on", "mediator_consent_document", "strike_decision", "court",
-            "ended_on", "updated_at", "version"}),
+            "ended_on", "cause", "region_code", "sector_code", "updated_at", "version"}),
+        # A draft has no workers' figure nor answer period until the union puts it forward.
+        workers_concerned=None if draft else dispute.workers_concerned,
+        answer_due=None if draft else dispute.answer_due,
+        from_bargaining=BargainingOrigin.model_validate(dispute.bargaining) if dispute.bargaining else None,
         demands=[Demand.model_validate(d) for d in dispute.demands],
         answer_article=law.answer_period_working_days.article,
         conciliation_article=law.conciliation_period_working_days.article,
-        stages=[StagePublic(number=s.number, stage=s.stage, started_on=s.started_on, ended_on=s.ended_on,
-                            outcome=s.outcome, ended_by=s.ended_by, elapsed_days=_elapsed(s.started_on, s.ended_on))
-                for s in stages],
+        stages=stages,
+        current_stage_elapsed_days=current.elapsed_days if current else None,
+        stalled=current.stalled if current else False,
         allowed_actions=[a.value for a in rules.allowed_actions(dispute.status)],
     )
 
@@ -67,15 +78,28 @@ async def submit(body: DisputeCreate, session: SessionDep, identity: Caller) -> 
 
 @router.get("", summary="Collective disputes: all for staff, those it is a party to for an organisation")
 async def list_disputes(session: SessionDep, identity: Caller, status: DisputeStatus | None = None,
+                        stalled: Annotated[bool | None, Query(description="Only disputes whose current stage has "
+                                                              "(true) or has not (false) outlasted its limit")] = None,
+                        cause: DisputeCause | None = None,
+                        region_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
                         limit: Limit = 50, offset: Offset = 0) -> DisputePage:
     rows, total = await service.list_disputes(session, identity=identity, status=status, limit=limit,
-                                              offset=offset)
+                                              offset=offset, stalled=stalled, cause=cause, region_code=region_code)
     return DisputePage(items=[await dispute_view(session, d) for d in rows], total=total)
 
 
 @router.get("/{dispute_id}", summary="One dispute with its stages, deadlines and the actions allowed now")
 async def get_dispute(dispute_id: uuid.UUID, session: SessionDep, identity: Caller) -> DisputePublic:
     return await dispute_view(session, await service.require_dispute(session, dispute_id, identity))
+
+
+@router.post("/{dispute_id}/put-forward", responses=CONFLICT,
+             summary="The union puts a draft's demands to the employer in writing (the answer period starts)")
+async def put_forward(dispute_id: uuid.UUID, body: PutForwardIn, session: SessionDep,
+                      identity: Caller) -> DisputePublic:
+    dispute = await service.put_forward(session, dispute_id, body=body, identity=identity)
+    await session.commit()
+    return await dispute_view(session, dispute)
 
 
 @router.post("/{dispute_id}/answer", responses=CONFLICT,
@@ -143,5 +167,6 @@ _stage_route("arbitration", DisputeAction.start_arbitration, "To labour arbitrat
 _stage_route("strike", DisputeAction.start_strike, "The strike begins (or resumes after a suspension)")
 _stage_route("suspension", DisputeAction.suspend_strike, "The strike is suspended")
 _stage_route("settlement", DisputeAction.settle, "The dispute is settled (from any open stage)")
-_stage_route("withdrawal", DisputeAction.withdraw, "The workers withdraw their demands (from any open stage)")
+_stage_route("withdrawal", DisputeAction.withdraw, "The workers withdraw their demands (from any open stage; a "
+             "draft is discarded this way)")
 _stage_route("closure", DisputeAction.close, "Staff close the dispute")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -40,6 +40,8 @@ def may_be_party(registry_status: str) -> bool:
 # --- the dispute's states ------------------------------------------------------------------
 
 class DisputeStatus(StrEnum):
+    # Opened from a bargaining protocol of disagreements: the union may put the demands forward, or discard it.
+    draft = "draft"
     demands_submitted = "demands_submitted"  # the employer has 3 working days to answer in writing
     accepted = "accepted"
     partly_accepted = "partly_accepted"
@@ -59,6 +61,7 @@ class DisputeStatus(StrEnum):
 
 
 class DisputeAction(StrEnum):
+    put_forward = "put_forward"
     accept = "accept"
     partly_accept = "partly_accept"
     reject = "reject"
@@ -86,6 +89,8 @@ S, A = DisputeStatus, DisputeAction
 # A settlement or a withdrawal ends the dispute from any open stage.
 _ENDS = {A.settle: S.settled, A.withdraw: S.withdrawn}
 TRANSITIONS: dict[DisputeStatus, dict[DisputeAction, DisputeStatus]] = {
+    # Discarding a draft is the workers withdrawing it before it was ever put to the employer.
+    S.draft: {A.put_forward: S.demands_submitted, **_ENDS},
     S.demands_submitted: {A.accept: S.accepted, A.partly_accept: S.partly_accepted, A.reject: S.rejected,
                           A.record_overdue: S.answer_overdue, **_ENDS},
     # Demands accepted in full leave nothing in dispute once carried out: settle or close.
@@ -300,3 +305,62 @@ def vote_problem(vote: MeetingVote) -> tuple[str, str, str] | None:
     if vote.votes_for > vote.present:
         return "/meeting/votes_for", "not_more_than_present", "more votes than employees present"
     return None
+
+
+# --- causes, and stages that drag on ----------------------------------------------------------
+
+class DisputeCause(StrEnum):
+    """What the dispute is mainly about (the statistics' categories)."""
+
+    wages = "wages"
+    wage_arrears = "wage_arrears"
+    working_conditions = "working_conditions"
+    safety = "safety"
+    dismissals = "dismissals"
+    collective_agreement = "collective_agreement"
+    other = "other"
+
+
+class StallRules(_Dated):
+    basis: str = Field(min_length=3, description="Why the limits exist; they are a policy, not a statute")
+    verify: bool = False
+    limits_days: dict[DisputeStatus, int] = Field(description="Calendar days a stage may last before it is stalled")
+
+
+@cache
+def all_stall_rules() -> tuple[StallRules, ...]:
+    rows = json.loads((DATA / "stall-rules.json").read_text(encoding="utf-8"))
+    return tuple(StallRules.model_validate(row) for row in rows)
+
+
+def stall_rules_on(day: date) -> StallRules:
+    return _in_force(day, all_stall_rules(), "stall rules")
+
+
+def stage_limit(stage: DisputeStatus | str, law: StallRules) -> int | None:
+    """Calendar days the stage may last; None for a stage that cannot stall (a strike, an ended dispute)."""
+    return law.limits_days.get(DisputeStatus(stage))
+
+
+def stalled_from(stage: DisputeStatus | str, started_on: date, law: StallRules) -> date | None:
+    """The first day on which a stage begun on ``started_on`` is stalled (its limit has passed), or None."""
+    limit = stage_limit(stage, law)
+    return None if limit is None else started_on + timedelta(days=limit + 1)
+
+
+def is_stalled(stage: DisputeStatus | str, started_on: date, ended_on: date | None, today: date,
+               law: StallRules) -> bool:
+    """A stage still open on ``today`` whose elapsed calendar days exceed its limit."""
+    first = stalled_from(stage, started_on, law)
+    return ended_on is None and first is not None and today >= first
+
+
+def elapsed_days(started_on: date, ended_on: date | None, today: date) -> int:
+    """Calendar days a stage lasted (until ``today`` while it lasts)."""
+    return ((ended_on or today) - started_on).days
+
+
+def draft_demand_text(number: int, title: str, workers_position: str | None) -> str:
+    """A draft demand from an open clause of a protocol of disagreements: the workers' last position on it."""
+    position = workers_position or "the workers' side proposed no text; to be formulated"
+    return f"Clause {number} «{title}»: {position}"[:5000]

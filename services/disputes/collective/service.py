@@ -7,18 +7,21 @@ parties in its audience.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+import structlog
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import disputes as contracts
+from contracts.bargaining import DisagreementProtocolSigned, OpenClause
 from contracts.disputes import Demand
-from kernel.calendar import checked_day, load_calendar
-from kernel.db import utcnow
-from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
+from kernel.calendar import WorkingDayCalendar, checked_day, kazakhstan_now, kazakhstan_today, load_calendar
+from kernel.db import is_postgres, utcnow
+from kernel.deadlines import Deadline, cancel_deadline, local_day, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -31,11 +34,19 @@ from services.disputes.collective.schemas import (
     AnswerIn,
     DisputeCreate,
     MediationIn,
+    PutForwardIn,
     RulingIn,
     StageChange,
     StrikeDecisionIn,
 )
+from services.disputes.parties.models import Party
 from services.disputes.parties.service import eligible_party
+from services.disputes.roster.models import RosterAssignment, RosterMember
+
+if TYPE_CHECKING:
+    from kernel.app import PlatformState
+
+log = structlog.get_logger(__name__)
 
 SOURCE = "/disputes"
 ANSWER = "employer_answer"
@@ -54,7 +65,8 @@ def deadline_key(kind: str, dispute_id: uuid.UUID) -> str:
 # --- access and events ---------------------------------------------------------------------
 
 def audience(dispute: CollectiveDispute) -> list[uuid.UUID]:
-    return sorted({p for p in (dispute.union_id, dispute.employer_id) if p is not None}, key=str)
+    """Both parties, and the roster mediator once one took the dispute."""
+    return sorted({p for p in (dispute.union_id, dispute.employer_id, dispute.mediator_id) if p is not None}, key=str)
 
 
 def party_role(identity: Identity, dispute: CollectiveDispute) -> str | None:
@@ -158,21 +170,28 @@ async def submit(session: AsyncSession, *, body: DisputeCreate, identity: Identi
         status=DisputeStatus.demands_submitted.value, union_id=body.union_id, representatives=body.representatives,
         workers_name=workers_name, employer_id=employer.id, employer_name=employer.name_ru,
         workers_concerned=body.workers_concerned, demands=[d.model_dump() for d in demands],
-        submitted_on=submitted_on, answer_due=due, rules_code=law.code)
+        submitted_on=submitted_on, answer_due=due, rules_code=law.code, cause=body.cause.value,
+        region_code=body.region_code or employer.region_code, sector_code=body.sector_code)
     session.add(dispute)
     await session.flush()
     session.add(DisputeStage(dispute_id=dispute.id, number=1, stage=dispute.status, started_on=submitted_on,
                              recorded_by=identity.actor))
-    await schedule_deadline(
-        session, key=deadline_key(ANSWER, dispute.id), kind=ANSWER, subject_id=dispute.id, due_on=due,
-        approaching_on=rules.reminder_on(submitted_on, due, law.answer_notice_working_days.value, calendar),
-        audience=audience(dispute), article=law.answer_period_working_days.article,
-        details={"rules": law.code, "employer_id": str(employer.id)})
+    await _start_answer_period(session, dispute, law=law, calendar=calendar)
     _emit(session, contracts.DemandsSubmitted, dispute, on=submitted_on, union_id=dispute.union_id,
           employer_id=dispute.employer_id, workers_concerned=dispute.workers_concerned, demands=demands,
           answer_due=due)
     await session.flush()
     return dispute
+
+
+async def _start_answer_period(session: AsyncSession, dispute: CollectiveDispute, *, law: rules.DisputeRules,
+                               calendar: WorkingDayCalendar) -> None:
+    submitted_on, due, employer_id = dispute.submitted_on, dispute.answer_due, dispute.employer_id
+    await schedule_deadline(
+        session, key=deadline_key(ANSWER, dispute.id), kind=ANSWER, subject_id=dispute.id, due_on=due,
+        approaching_on=rules.reminder_on(submitted_on, due, law.answer_notice_working_days.value, calendar),
+        audience=audience(dispute), article=law.answer_period_working_days.article,
+        details={"rules": law.code, "employer_id": str(employer_id)})
 
 
 async def answer(session: AsyncSession, dispute_id: uuid.UUID, *, body: AnswerIn,
@@ -238,16 +257,41 @@ async def start_mediation(session: AsyncSession, dispute_id: uuid.UUID, *, body:
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute, "workers", "employer")
     on = checked_day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
-    if body.consent_on > on:
+    if body.mediator_id is not None:
+        member, consent = await _consented_mediator(session, dispute, body.mediator_id)
+        name, consent_on = member.name, consent.consent_on
+        document = body.consent_document or consent.consent_document
+    elif body.mediator_name is None or body.consent_on is None:
+        raise invalid("/mediator_id", "mediator_named", "name a roster mediator (mediator_id), or a mediator from "
+                                                        "outside the roster (mediator_name with consent_on)")
+    else:
+        name, consent_on, document = body.mediator_name, body.consent_on, body.consent_document
+    assert consent_on is not None
+    if consent_on > on:
         raise invalid("/consent_on", "consent_first", "the mediator consents in writing before taking the dispute")
     previous = await _transition(session, dispute, DisputeAction.start_mediation, on=on, outcome=body.outcome,
                                  actor=identity.actor)
     await _leave_conciliation(session, dispute, previous)
-    dispute.mediator_name, dispute.mediator_consent_on = body.mediator_name, body.consent_on
-    dispute.mediator_consent_document = body.consent_document
+    dispute.mediator_name, dispute.mediator_consent_on = name, consent_on
+    dispute.mediator_consent_document, dispute.mediator_id = document, body.mediator_id
     _emit(session, contracts.MediationStarted, dispute, previous_status=previous, on=on, outcome=body.outcome,
-          mediator_name=body.mediator_name, consent_on=body.consent_on)
+          mediator_name=name, consent_on=consent_on, mediator_id=body.mediator_id)
     return dispute
+
+
+async def _consented_mediator(session: AsyncSession, dispute: CollectiveDispute,
+                              member_id: uuid.UUID) -> tuple[RosterMember, RosterAssignment]:
+    """The roster mediator assigned to this dispute who consented in writing; a problem naming the rule otherwise."""
+    assignment = (await session.execute(select(RosterAssignment).where(
+        RosterAssignment.dispute_id == dispute.id, RosterAssignment.member_id == member_id,
+        RosterAssignment.kind == "mediator"))).scalar_one_or_none()
+    if assignment is None:
+        raise invalid("/mediator_id", "assigned_to_dispute", "this roster mediator is not assigned to the dispute")
+    if assignment.consent_on is None:
+        raise invalid("/mediator_id", "written_consent", "the mediator's written consent is not recorded yet")
+    member = await session.get(RosterMember, member_id)
+    assert member is not None
+    return member, assignment
 
 
 async def decide_strike(session: AsyncSession, dispute_id: uuid.UUID, *, body: StrikeDecisionIn,
@@ -326,10 +370,185 @@ async def change_stage(session: AsyncSession, dispute_id: uuid.UUID, action: Dis
     return dispute
 
 
+# --- a draft from a bargaining disagreement ------------------------------------------------
+
+async def open_draft(session: AsyncSession, protocol: DisagreementProtocolSigned) -> CollectiveDispute | None:
+    """A protocol of disagreements opens a draft dispute between the union and the employer it concerns.
+
+    Applied once per protocol (the inbox has the event id; the protocol id is unique as well, so the
+    same protocol arriving under another event id opens nothing new). The workers' side is the
+    union among the protocol's parties and the employer its employer, both from the registry
+    projection: a protocol without exactly one employer and a union among them (a sectoral or
+    general agreement) is no collective labour dispute with an employer and opens nothing.
+    """
+    known = (await session.execute(select(CollectiveDispute.id).where(
+        CollectiveDispute.bargaining_protocol_id == protocol.protocol_id))).first()
+    if known is not None:
+        return None
+    parties = list((await session.execute(select(Party).where(Party.id.in_(protocol.audience)))).scalars())
+    employers = [p for p in parties if p.kind in rules.EMPLOYER_KINDS]
+    # Several unions forming one joint body: the first by name speaks for the draft (any may be staff-corrected).
+    unions = sorted((p for p in parties if p.kind in rules.UNION_KINDS), key=lambda p: (p.name_ru, str(p.id)))
+    if len(employers) != 1 or not unions:
+        log.info("disagreement protocol opens no draft dispute", protocol_id=str(protocol.protocol_id),
+                 employers=len(employers), unions=len(unions))
+        return None
+    employer, union = employers[0], unions[0]
+    demands = [Demand(number=i, text=rules.draft_demand_text(clause.number, clause.title, _workers_text(clause)))
+               for i, clause in enumerate(protocol.clauses, start=1)]
+    clauses = [contracts.DraftClause(clause_id=c.clause_id, number=c.number, category=c.category.value,
+                                     title=c.title,
+                                     positions=[contracts.DraftPosition(side=p.side.value, text=p.text)
+                                                for p in c.positions])
+               for c in protocol.clauses]
+    opened_on = protocol.signed_on
+    dispute = CollectiveDispute(
+        status=DisputeStatus.draft.value, union_id=union.id, workers_name=union.name_ru, employer_id=employer.id,
+        employer_name=employer.name_ru, workers_concerned=0, demands=[d.model_dump() for d in demands],
+        # Until it is put forward the draft has no answer period: both dates hold the day it was opened.
+        submitted_on=opened_on, answer_due=opened_on, rules_code=rules.rules_on(opened_on).code,
+        cause=rules.DisputeCause.collective_agreement.value, region_code=employer.region_code,
+        bargaining={"negotiation_id": str(protocol.negotiation_id), "protocol_id": str(protocol.protocol_id),
+                    "signed_on": opened_on.isoformat(), "clauses": [c.model_dump(mode="json") for c in clauses]},
+        bargaining_protocol_id=protocol.protocol_id)
+    session.add(dispute)
+    await session.flush()
+    session.add(DisputeStage(dispute_id=dispute.id, number=1, stage=dispute.status, started_on=opened_on,
+                             recorded_by="system:bargaining"))
+    _emit(session, contracts.DraftOpened, dispute, on=opened_on, union_id=union.id, employer_id=employer.id,
+          negotiation_id=protocol.negotiation_id, protocol_id=protocol.protocol_id, demands=demands,
+          clauses=clauses)
+    await session.flush()
+    return dispute
+
+
+def _workers_text(clause: OpenClause) -> str | None:
+    return next((p.text for p in clause.positions if p.side.value == "workers" and p.text), None)
+
+
+async def put_forward(session: AsyncSession, dispute_id: uuid.UUID, *, body: PutForwardIn,
+                      identity: Identity) -> CollectiveDispute:
+    """The union puts the draft's demands to the employer in writing: the answer period (art. 163 p. 2) starts."""
+    dispute = await require_dispute(session, dispute_id, identity, for_update=True)
+    _require_actor(identity, dispute, "workers")
+    stages = await stages_of(session, dispute.id)
+    submitted_on = checked_day(body.submitted_on, "/submitted_on", not_before=stages[0].started_on,
+                               what="the draft")
+    previous = await _transition(session, dispute, DisputeAction.put_forward, on=submitted_on, outcome=None,
+                                 actor=identity.actor)
+    if body.demands is not None:
+        demands = [Demand(number=i, text=d.text) for i, d in enumerate(body.demands, start=1)]
+    else:
+        demands = [Demand.model_validate(d) for d in dispute.demands]
+    law = rules.rules_on(submitted_on)
+    calendar = await load_calendar(session)
+    dispute.demands = [d.model_dump() for d in demands]
+    dispute.workers_concerned, dispute.submitted_on, dispute.rules_code = body.workers_concerned, submitted_on, law.code
+    dispute.answer_due = rules.answer_due(submitted_on, law, calendar)
+    if body.cause is not None:
+        dispute.cause = body.cause.value
+    if body.sector_code is not None:
+        dispute.sector_code = body.sector_code
+    await _start_answer_period(session, dispute, law=law, calendar=calendar)
+    _emit(session, contracts.DemandsSubmitted, dispute, previous_status=previous, on=submitted_on,
+          union_id=dispute.union_id, employer_id=dispute.employer_id, workers_concerned=dispute.workers_concerned,
+          demands=demands, answer_due=dispute.answer_due)
+    return dispute
+
+
+# --- stages that drag on -------------------------------------------------------------------
+
+async def open_stage_of(session: AsyncSession, dispute_id: uuid.UUID) -> DisputeStage | None:
+    query = select(DisputeStage).where(DisputeStage.dispute_id == dispute_id,
+                                       DisputeStage.ended_on.is_(None))  # type: ignore[union-attr]
+    return (await session.execute(query)).scalars().first()
+
+
+def stalled_condition(today: date) -> Any:
+    """SQL: the dispute's open stage has lasted longer than its limit on ``today`` (the limits in force today)."""
+    law = rules.stall_rules_on(today)
+    per_stage = [and_(DisputeStage.stage == stage.value,
+                      DisputeStage.started_on < today - timedelta(days=limit))  # type: ignore[operator]
+                 for stage, limit in law.limits_days.items()]
+    return exists().where(DisputeStage.dispute_id == CollectiveDispute.id,
+                          DisputeStage.ended_on.is_(None), or_(*per_stage))  # type: ignore[union-attr]
+
+
+async def stalled_stage_ids(session: AsyncSession, today: date, *, limit: int = 200) -> list[uuid.UUID]:
+    """Open stages past their limit whose stalled event has not gone out."""
+    law = rules.stall_rules_on(today)
+    query = (select(DisputeStage.id)
+             .where(DisputeStage.ended_on.is_(None), DisputeStage.stalled_event_at.is_(None),  # type: ignore[union-attr]
+                    or_(*[and_(DisputeStage.stage == stage.value,
+                               DisputeStage.started_on < today - timedelta(days=days))  # type: ignore[operator]
+                          for stage, days in law.limits_days.items()]))
+             .order_by(DisputeStage.started_on, DisputeStage.id).limit(limit))
+    return list((await session.execute(query)).scalars())
+
+
+async def announce_stalled(session: AsyncSession, stage_id: uuid.UUID, today: date, *, skip_locked: bool) -> bool:
+    """In one transaction (the caller's): re-check the stage under a lock, record the event, mark the stage.
+
+    The mark and the event commit together, so the event goes out once per stage, also with
+    several replicas sweeping (PostgreSQL: the row is claimed with SKIP LOCKED).
+    """
+    query = select(DisputeStage).where(DisputeStage.id == stage_id).with_for_update(skip_locked=skip_locked)
+    stage = (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
+    law = rules.stall_rules_on(today)
+    if stage is None or stage.stalled_event_at is not None or not rules.is_stalled(
+            stage.stage, stage.started_on, stage.ended_on, today, law):
+        return False
+    dispute = await session.get(CollectiveDispute, stage.dispute_id)
+    assert dispute is not None
+    limit = rules.stage_limit(stage.stage, law)
+    assert limit is not None
+    stage.stalled_event_at = utcnow()
+    _emit(session, contracts.DisputeStalled, dispute, on=today, stage=stage.stage, stage_number=stage.number,
+          started_on=stage.started_on, limit_days=limit)
+    return True
+
+
+class StallWatcher:
+    """Emits DisputeStalled once per stage that outlasts its limit (a background task of the service).
+
+    It reads "today" from the deadline sweeper's clock, so tests that move that clock move this too.
+    """
+
+    __name__ = "stall-watcher"
+
+    async def __call__(self, state: PlatformState) -> None:
+        settings = state.settings
+        skip_locked = is_postgres(settings.database_url)
+        while True:
+            try:
+                await self.sweep(state, skip_locked=skip_locked)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("stall sweep failed")
+            await asyncio.sleep(settings.deadline_sweep_seconds)
+
+    async def sweep(self, state: PlatformState, *, skip_locked: bool) -> int:
+        spec = state.definition.deadlines
+        today = local_day(spec.clock() if spec is not None else kazakhstan_now())
+        async with state.sessionmaker() as session:
+            candidates = await stalled_stage_ids(session, today)
+        announced = 0
+        for stage_id in candidates:
+            async with state.sessionmaker() as session:
+                if await announce_stalled(session, stage_id, today, skip_locked=skip_locked):
+                    await session.commit()
+                    announced += 1
+                else:
+                    await session.rollback()
+        return announced
+
+
 # --- listing -------------------------------------------------------------------------------
 
 async def list_disputes(session: AsyncSession, *, identity: Identity, status: str | None, limit: int,
-                        offset: int) -> tuple[list[CollectiveDispute], int]:
+                        offset: int, stalled: bool | None = None, cause: str | None = None,
+                        region_code: str | None = None) -> tuple[list[CollectiveDispute], int]:
     query = select(CollectiveDispute)
     if not is_staff(identity, *STAFF_READERS):
         if identity.organisation_id is None:
@@ -338,6 +557,13 @@ async def list_disputes(session: AsyncSession, *, identity: Identity, status: st
         query = query.where(or_(CollectiveDispute.union_id == own, CollectiveDispute.employer_id == own))
     if status is not None:
         query = query.where(CollectiveDispute.status == status)
+    if cause is not None:
+        query = query.where(CollectiveDispute.cause == cause)
+    if region_code is not None:
+        query = query.where(CollectiveDispute.region_code == region_code)
+    if stalled is not None:
+        condition = stalled_condition(kazakhstan_today())
+        query = query.where(condition if stalled else not_(condition))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = (await session.execute(query.order_by(CollectiveDispute.submitted_on.desc(),  # type: ignore[attr-defined]
                                                  CollectiveDispute.id).limit(limit).offset(offset))).scalars()
