@@ -17,6 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy.embedded.demo_bargaining import DEMO_AGREEMENTS, BargainingDemoError, load_bargaining_demo
+from kernel.calendar import kazakhstan_today
+
 REGISTER_PATH = "/api/v1/registry/organisations"
 IMPORTS_PATH = "/api/v1/registry/imports"
 # The hand-written organisations the national register hangs below (see national_register.generate).
@@ -142,6 +145,10 @@ class DemoError(Exception):
     pass
 
 
+# A failure while bargaining the demo agreements is reported like any other demo failure.
+DEMO_ERRORS = (DemoError, BargainingDemoError)
+
+
 @dataclass
 class KeyEntry:
     label: str
@@ -234,7 +241,11 @@ def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequen
         # A key for an organisation that is no longer registered (its database was reset) is useless.
         if entry is None or entry.organisation_id != organisation_id:
             create_key(demo_key, organisation_id, names[demo_key.organisation_slug])
-    out(f"  demo data ready: {len(DEMO_ORGANISATIONS)} organisations, {len(credentials.keys)} API keys")
+    with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
+        load_bargaining_demo(client, credentials.keys["administrator"].key, credentials.organisations,
+                             kazakhstan_today().year, out)
+    out(f"  demo data ready: {len(DEMO_ORGANISATIONS)} organisations, {len(credentials.keys)} API keys, "
+        f"{len(DEMO_AGREEMENTS)} agreements in force")
     return credentials
 
 

@@ -317,6 +317,18 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
     )
     assert created.status_code == 201, created.text
 
+    # The demo agreements are in force and give the coverage rate computed by hand
+    # (deploy/embedded/demo_bargaining.py): (4,200 + 85,000) / 6,912,300 employees = 1.29 %;
+    # Karaganda region 4,200 / 561,400 = 0.75 %; basic metals (OKED 24) 89,200 / 117,800 = 75.72 %.
+    administrator = {"Authorization": f"Bearer {credentials['keys']['administrator']['key']}"}
+    coverage = httpx.get(f"{gateway}/api/v1/bargaining/coverage", headers=administrator, timeout=10)
+    assert coverage.status_code == 200, coverage.text
+    report = coverage.json()
+    assert (report["agreements"], report["without_count"]) == (2, 0)
+    assert report["national"] == {"key": None, "covered": 89_200, "employees": 6_912_300, "rate": 1.3}
+    assert report["by_region"] == [{"key": "350000000", "covered": 4_200, "employees": 561_400, "rate": 0.7}]
+    assert report["by_sector"] == [{"key": "24", "covered": 89_200, "employees": 117_800, "rate": 75.7}]
+
     os.kill(r.process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
     assert r.finish(timeout=20) == 0, r.output
     assert_nothing_left(data_dir)
@@ -327,6 +339,8 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
     portal = again.wait_for(r"Portal:\s+(http://\S+)", timeout=90).group(1)
     total = httpx.get(f"{portal}api/v1/registry/organisations", timeout=10).json()["total"]
     assert total == len(DEMO_ORGANISATIONS) + 1
+    negotiations = httpx.get(f"{portal}api/v1/bargaining/negotiations", headers=administrator, timeout=10)
+    assert negotiations.json()["total"] == 2, "the demo agreements were bargained again"
     assert json.loads(credentials_file.read_text())["keys"] == credentials["keys"]
     again.process.send_signal(signal.SIGTERM)
     assert again.finish(timeout=20) == 0, again.output
