@@ -1,26 +1,48 @@
-"""The notifications service: subscriptions and delivery by webhook, e-mail and the portal inbox."""
+"""The notifications service: events reach the organisations they concern, by signed webhook,
+e-mail (or a daily digest) and the portal inbox."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from contracts import produced_by
 from kernel.app import ServiceDefinition, create_service_app
-from services.notifications.consumers.registry import subscription as registry_subscription
+from kernel.db import is_postgres, utcnow
+from services.notifications.consumers.intake import ProducerStreams, intake_subscriptions
+from services.notifications.email.digest import DigestSweeper
+from services.notifications.email.mailer import Mailer
+from services.notifications.email.routes import router as contacts_router
 from services.notifications.inbox.routes import router as inbox_router
 from services.notifications.settings import NotificationsSettings
+from services.notifications.subscriptions.routes import router as subscriptions_router
+from services.notifications.webhooks.dispatcher import WebhookDispatcher
+from services.notifications.webhooks.routes import router as webhooks_router
 
 
-def definition(settings: NotificationsSettings | None = None) -> ServiceDefinition:
+def definition(settings: NotificationsSettings | None = None, *,
+               clock: Callable[[], datetime] = utcnow) -> ServiceDefinition:
+    """``clock`` drives retries, leases and the digest hour (tests move it); signatures use the wall clock."""
+    settings = settings or NotificationsSettings()
+    skip_locked = is_postgres(settings.database_url)
     return ServiceDefinition(
         name="notifications",
         title="NTC notifications",
-        description="Events reach the organisations they concern: portal inbox now; signed webhooks and e-mail next.",
-        settings=settings or NotificationsSettings(),
+        description="Events reach the organisations they concern: subscriptions per channel, signed webhooks "
+                    "(Standard Webhooks), e-mail in Kazakh, Russian or English with a daily digest, and the "
+                    "portal inbox read per user.",
+        settings=settings,
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[inbox_router],
+        routers=[inbox_router, subscriptions_router, webhooks_router, contacts_router],
         sends=produced_by("notifications"),
-        subscriptions=[registry_subscription],
+        subscriptions=intake_subscriptions(settings),
+        background=[ProducerStreams(settings),
+                    WebhookDispatcher(settings, skip_locked=skip_locked, clock=clock),
+                    Mailer(settings, skip_locked=skip_locked, clock=clock),
+                    DigestSweeper(settings, skip_locked=skip_locked, clock=clock)],
     )
 
 

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kernel.settings import ServiceSettings
@@ -8,3 +9,37 @@ class NotificationsSettings(ServiceSettings):
 
     service_name: str = "notifications"
     database_url: str = "sqlite+aiosqlite:///./.data/notifications.db"
+    # Where a person or a system reaches the full record: links in thin payloads and e-mails point here.
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # --- webhooks ---------------------------------------------------------------------------
+    # Hosts or networks a webhook may point at even though they are loopback or private
+    # (development and tests only; empty in production), e.g. ["127.0.0.1", "10.0.0.0/8", "localhost"].
+    webhook_allowed_private: tuple[str, ...] = ()
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Delay before each retry after a failed attempt (Standard Webhooks' recommended schedule,
+    # stretched): 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h; ~2.8 days from first to last attempt.
+    webhook_retry_seconds: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000)
+    webhook_retry_jitter: float = Field(default=0.1, ge=0, le=0.5)
+    # A Retry-After longer than this is capped (a receiver cannot park a delivery for a month).
+    webhook_max_retry_after_seconds: float = Field(default=86_400, gt=0)
+    # An endpoint that has failed without a single success for this long is disabled and its owner e-mailed.
+    webhook_disable_after_hours: float = Field(default=72, gt=0)
+    # After a secret rotation the old secret keeps signing too (both signatures sent) for this long.
+    webhook_secret_overlap_hours: float = Field(default=24, ge=0)
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0)
+    dispatch_batch_size: int = Field(default=200, ge=1, le=5_000)
+    dispatch_concurrency: int = Field(default=32, ge=1, le=1_000)
+    # A claimed delivery is another replica's again if not settled by then (must exceed the timeout).
+    dispatch_lease_seconds: float = Field(default=60.0, gt=0)
+
+    # --- e-mail -----------------------------------------------------------------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "notifications@ntc.kz"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_start_tls: bool = False
+    mail_retry_seconds: tuple[float, ...] = (30, 300, 1800, 7200, 21600)
+    # The daily digest goes out on the first sweep at or after this hour, Kazakhstan time.
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    digest_sweep_seconds: float = Field(default=300.0, gt=0)

@@ -22,3 +22,13 @@ class InboxMessage(NotificationsTable, table=True):
     title: str = Field(max_length=400)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class InboxRead(NotificationsTable, table=True):
+    """That one user of the organisation has read one message (read and unread are per user)."""
+
+    __tablename__ = "inbox_read"
+
+    message_id: uuid.UUID = Field(primary_key=True)
+    reader: str = Field(primary_key=True, max_length=200, description="The identity token's kind:subject")
+    read_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

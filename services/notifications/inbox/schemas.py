@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class InboxMessagePublic(BaseModel):
@@ -11,9 +11,13 @@ class InboxMessagePublic(BaseModel):
     subject: str | None
     title: str
     created_at: datetime
-    read_at: datetime | None
+    read_at: datetime | None = Field(description="When the caller read it (None: unread for the caller)")
 
 
 class InboxPage(BaseModel):
     items: list[InboxMessagePublic]
-    unread: int
+    unread: int = Field(description="Messages the caller has not read")
+
+
+class UnreadCount(BaseModel):
+    unread: int = Field(description="Messages in the organisation's inbox the caller has not read")

@@ -1,51 +1,61 @@
-"""The portal inbox: every event reaches the inbox of each organisation in its audience. Never commits."""
+"""The portal inbox: what routing put there for an organisation, read and unread per user. Never commits."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import utcnow
-from kernel.events import CloudEvent
-from services.notifications.inbox.models import InboxMessage
+from services.notifications.inbox.models import InboxMessage, InboxRead
 
 
-def title_for(event: CloudEvent) -> str:
-    """A short line for the inbox; the full record stays behind the gateway."""
-    what = event.type.removeprefix("kz.ntc.").rsplit(".", 1)[0].replace(".", " ").replace("_", " ")
-    name = event.data.get("name_ru") or event.data.get("title") or event.subject or ""
-    return f"{what}: {name}".strip(": ")[:400]
+def _unread(organisation_id: uuid.UUID, reader: str):  # type: ignore[no-untyped-def]
+    read = select(InboxRead.message_id).where(InboxRead.reader == reader,
+                                              InboxRead.message_id == InboxMessage.id)
+    return and_(InboxMessage.organisation_id == organisation_id, ~read.exists())
 
 
-async def deliver_to_inbox(session: AsyncSession, event: CloudEvent) -> int:
-    audience = [uuid.UUID(str(org)) for org in event.data.get("audience", [])]
-    for organisation_id in audience:
-        session.add(InboxMessage(organisation_id=organisation_id, event_id=event.id, event_type=event.type,
-                                 subject=event.subject, title=title_for(event)))
-    return len(audience)
+async def unread_count(session: AsyncSession, organisation_id: uuid.UUID, reader: str) -> int:
+    count = await session.scalar(select(func.count()).select_from(InboxMessage)
+                                 .where(_unread(organisation_id, reader)))
+    return int(count or 0)
 
 
-async def inbox_of(session: AsyncSession, organisation_id: uuid.UUID, *, unread_only: bool,
-                   limit: int) -> tuple[list[InboxMessage], int]:
-    query = select(InboxMessage).where(InboxMessage.organisation_id == organisation_id)
+async def inbox_of(session: AsyncSession, organisation_id: uuid.UUID, reader: str, *, unread_only: bool,
+                   limit: int) -> tuple[list[tuple[InboxMessage, datetime | None]], int]:
+    """The newest messages with when ``reader`` read each (None: unread), and the unread count."""
+    query = (select(InboxMessage, InboxRead.read_at)
+             .outerjoin(InboxRead, and_(InboxRead.message_id == InboxMessage.id, InboxRead.reader == reader))
+             .where(InboxMessage.organisation_id == organisation_id))
     if unread_only:
-        query = query.where(InboxMessage.read_at.is_(None))  # type: ignore[union-attr]
-    rows = (await session.execute(query.order_by(InboxMessage.created_at.desc()).limit(limit))).scalars().all()  # type: ignore[attr-defined]
-    unread = await session.scalar(
-        select(func.count()).select_from(InboxMessage)
-        .where(InboxMessage.organisation_id == organisation_id, InboxMessage.read_at.is_(None))  # type: ignore[union-attr]
-    )
-    return list(rows), int(unread or 0)
+        query = query.where(InboxRead.read_at.is_(None))  # type: ignore[union-attr]
+    rows = (await session.execute(query.order_by(InboxMessage.created_at.desc(), InboxMessage.id)  # type: ignore[attr-defined]
+                                  .limit(limit))).all()
+    return [(row[0], row[1]) for row in rows], await unread_count(session, organisation_id, reader)
 
 
-async def mark_read(session: AsyncSession, organisation_id: uuid.UUID, message_id: uuid.UUID) -> InboxMessage | None:
-    """Mark a message read; None when it is not this organisation's (the caller answers 404)."""
+async def mark_read(session: AsyncSession, organisation_id: uuid.UUID, reader: str,
+                    message_id: uuid.UUID) -> tuple[InboxMessage, datetime] | None:
+    """Mark a message read by ``reader``; None when it is not this organisation's (the caller answers 404)."""
     message = await session.get(InboxMessage, message_id)
     if message is None or message.organisation_id != organisation_id:
         return None
-    if message.read_at is None:
-        message.read_at = utcnow()
+    mark = await session.get(InboxRead, (message_id, reader))
+    if mark is None:
+        mark = InboxRead(message_id=message_id, reader=reader, read_at=utcnow())
+        session.add(mark)
+        try:
+            await session.flush()
+        except IntegrityError:  # the same user in two tabs: the first mark stands
+            await session.rollback()
+            mark = await session.get(InboxRead, (message_id, reader))
+            message = await session.get(InboxMessage, message_id)
+            assert mark is not None and message is not None
+    if message.read_at is None:  # first read by anyone of the organisation
+        message.read_at = mark.read_at
         session.add(message)
-    return message
+    return message, mark.read_at

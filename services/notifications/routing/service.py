@@ -1,0 +1,104 @@
+"""Intake: one event, routed to the organisations in its audience. Never commits: it runs in the
+consumer's transaction, beside the consumer's inbox record, so a delivery, an e-mail or an
+inbox message is written exactly when the event is recorded as applied, and never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.calendar import kazakhstan_today
+from kernel.db import utcnow
+from kernel.events import CloudEvent
+from services.notifications import wakeup
+from services.notifications.email.models import Contact, DigestItem, MailMessage
+from services.notifications.email.templates import render
+from services.notifications.inbox.models import InboxMessage
+from services.notifications.routing import rules
+from services.notifications.routing.rules import Channel, SubscriptionView
+from services.notifications.subscriptions.models import Subscription
+from services.notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+
+def what_happened(event_type: str) -> str:
+    """``kz.ntc.disputes.strike.ruled.v1`` -> ``disputes strike ruled``."""
+    return event_type.removeprefix("kz.ntc.").rsplit(".", 1)[0].replace(".", " ").replace("_", " ")
+
+
+def title_for(event: CloudEvent, *, sensitive: bool) -> str:
+    """A short line for the inbox and digests; a sensitive event's line names nothing from its record."""
+    if sensitive:
+        return what_happened(event.type)[:400]
+    name = event.data.get("name_ru") or event.data.get("title") or event.subject or ""
+    return f"{what_happened(event.type)}: {name}".strip(": ")[:400]
+
+
+def audience_of(event: CloudEvent) -> list[uuid.UUID]:
+    audience: list[uuid.UUID] = []
+    for member in event.data.get("audience", []) or []:
+        try:
+            organisation_id = uuid.UUID(str(member))
+        except ValueError:
+            continue  # the contract says uuid; a malformed member reaches nobody rather than everybody
+        if organisation_id not in audience:
+            audience.append(organisation_id)
+    return audience
+
+
+async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_url: str) -> None:
+    audience = audience_of(event)
+    if not audience:
+        return
+    law = rules.rules_on(kazakhstan_today())
+    sensitive = law.is_sensitive(event.type)
+    link = law.link(public_base_url, event.type, event.subject)
+    envelope = json.loads(event.to_json())
+    body = rules.thin_envelope(envelope, link) if sensitive else rules.full_envelope(envelope, link)
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    title = title_for(event, sensitive=sensitive)
+    now = utcnow()
+
+    subscriptions: dict[uuid.UUID, list[SubscriptionView]] = defaultdict(list)
+    for row in (await session.execute(select(Subscription).where(
+            Subscription.organisation_id.in_(audience)))).scalars():  # type: ignore[attr-defined]
+        subscriptions[row.organisation_id].append(SubscriptionView(
+            pattern=row.pattern, channel=Channel(row.channel), endpoint_id=row.endpoint_id,
+            contact_id=row.contact_id, digest=row.digest))
+    contacts: dict[uuid.UUID, list[Contact]] = defaultdict(list)
+    for contact in (await session.execute(select(Contact).where(
+            Contact.organisation_id.in_(audience)))).scalars():  # type: ignore[attr-defined]
+        contacts[contact.organisation_id].append(contact)
+    endpoints = {e.id: e for e in (await session.execute(select(WebhookEndpoint).where(
+        WebhookEndpoint.organisation_id.in_(audience), WebhookEndpoint.enabled.is_(True)))).scalars()}  # type: ignore[attr-defined]
+
+    for organisation_id in audience:
+        own_contacts = {c.id: c for c in contacts[organisation_id]}
+        decided = rules.route(event.type, subscriptions[organisation_id], list(own_contacts), law)
+        if decided.inbox:
+            session.add(InboxMessage(organisation_id=organisation_id, event_id=event.id, event_type=event.type,
+                                     subject=event.subject, title=title))
+        for endpoint_id in sorted(decided.endpoint_ids, key=str):
+            endpoint = endpoints.get(endpoint_id)
+            # Only the organisation's own, enabled endpoints; a subscription cannot point elsewhere.
+            if endpoint is None or endpoint.organisation_id != organisation_id:
+                continue
+            session.add(WebhookDelivery(endpoint_id=endpoint.id, organisation_id=organisation_id,
+                                        event_id=event.id, event_type=event.type, payload=payload,
+                                        next_attempt_at=now))
+            wakeup.mark(session, "webhooks")
+        for contact_id in sorted(decided.email_now, key=str):
+            contact = own_contacts[contact_id]
+            subject, text = render(contact.language, "event", what=what_happened(event.type), type=event.type,
+                                   subject=event.subject or "-", time=event.time.isoformat(), link=link)
+            session.add(MailMessage(contact_id=contact.id, organisation_id=organisation_id,
+                                    to_address=contact.email, language=contact.language, kind="event",
+                                    reference=event.id, subject=subject, body=text, next_attempt_at=now))
+            wakeup.mark(session, "mail")
+        for contact_id in sorted(decided.email_digest, key=str):
+            session.add(DigestItem(contact_id=contact_id, event_id=event.id, event_type=event.type, title=title,
+                                   link=link))

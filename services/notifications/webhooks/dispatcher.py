@@ -1,0 +1,222 @@
+"""The webhook dispatcher: sends due deliveries, signed, and records each attempt.
+
+Runs in the service's lifespan (a ``ServiceDefinition.background`` task), woken right after a
+commit that wrote deliveries and otherwise every ``dispatch_poll_seconds``. Its clock is
+injectable (tests move time to run the retry schedule); the webhook-timestamp is always the
+wall clock, since receivers check it against theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import httpx
+import structlog
+from prometheus_client import Counter, Histogram
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kernel.db import utcnow
+from services.notifications import wakeup
+from services.notifications.claims import claim_due
+from services.notifications.email.models import Contact, MailMessage
+from services.notifications.email.templates import render
+from services.notifications.settings import NotificationsSettings
+from services.notifications.webhooks import guard, rules, signing
+from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from services.notifications.webhooks.rules import AllowList, Outcome
+
+if TYPE_CHECKING:
+    from kernel.app import PlatformState
+
+log = structlog.get_logger(__name__)
+
+ATTEMPTS = Counter("ntc_webhook_attempts_total", "Webhook delivery attempts", ["outcome"])
+LATENCY = Histogram("ntc_webhook_attempt_seconds", "Webhook attempt latency")
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    status_code: int | None
+    error: str | None
+    latency_ms: float
+    retry_after: str | None = None
+
+
+class WebhookDispatcher:
+    def __init__(self, settings: NotificationsSettings, *, skip_locked: bool = False,
+                 clock: Callable[[], datetime] = utcnow, wall_clock: Callable[[], datetime] = utcnow,
+                 random_fraction: Callable[[], float] = random.random,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.skip_locked = skip_locked
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.random_fraction = random_fraction
+        self.transport = transport
+        self.allow = AllowList.parse(settings.webhook_allowed_private)
+        self.schedule = tuple(settings.webhook_retry_seconds)
+        self._wakeup = asyncio.Event()
+        self._client: httpx.AsyncClient | None = None
+        self.__name__ = "webhook-dispatcher"
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def __call__(self, state: PlatformState) -> None:
+        await self.run(state.sessionmaker)
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            # Redirects are not followed: a 3xx could lead past the address checks.
+            self._client = httpx.AsyncClient(
+                transport=self.transport, follow_redirects=False,
+                timeout=httpx.Timeout(self.settings.webhook_timeout_seconds),
+                limits=httpx.Limits(max_connections=self.settings.dispatch_concurrency,
+                                    max_keepalive_connections=self.settings.dispatch_concurrency),
+                headers={"user-agent": "NTC-Notifications/1 (Standard Webhooks)"})
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def run(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        wakeup.register("webhooks", self.wake)
+        self.wake()  # deliveries may have come due while the service was down
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.dispatch_poll_seconds)
+                self._wakeup.clear()
+                try:
+                    while await self.dispatch_once(sessionmaker) >= self.settings.dispatch_batch_size:
+                        pass
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("webhook dispatch pass failed")
+                    await asyncio.sleep(0.5)
+        finally:
+            wakeup.unregister("webhooks", self.wake)
+            await self.close()
+
+    async def dispatch_once(self, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+        """One pass: claim what is due now, send it, record each result. Returns how many were sent."""
+        token, claimed = await claim_due(
+            sessionmaker, WebhookDelivery, now=self.clock(), lease_seconds=self.settings.dispatch_lease_seconds,
+            batch_size=self.settings.dispatch_batch_size, skip_locked=self.skip_locked,
+            join=WebhookEndpoint, join_on=WebhookEndpoint.id == WebhookDelivery.endpoint_id,
+            conditions=[WebhookEndpoint.enabled.is_(True)])  # type: ignore[attr-defined]
+        if not claimed:
+            return 0
+        async with sessionmaker() as session:
+            endpoint_ids = list({d.endpoint_id for d in claimed})
+            endpoints = {e.id: e for e in (await session.execute(select(WebhookEndpoint).where(
+                WebhookEndpoint.id.in_(endpoint_ids)))).scalars()}  # type: ignore[attr-defined]
+        limit = asyncio.Semaphore(self.settings.dispatch_concurrency)
+
+        async def one(delivery: WebhookDelivery) -> None:
+            async with limit:
+                result = await self.send(delivery, endpoints[delivery.endpoint_id])
+                # Recorded at once, each on its own: the window in which a crash would make
+                # a receiver see it again is this one short commit.
+                await self._settle(sessionmaker, token, delivery, endpoints[delivery.endpoint_id], result)
+
+        await asyncio.gather(*(one(d) for d in claimed))
+        return len(claimed)
+
+    async def send(self, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> AttemptResult:
+        refusal = await guard.url_refusal(endpoint.url, self.allow)
+        if refusal is not None:
+            return AttemptResult(None, f"refused at send time: {refusal[1]}"[:500], 0.0)
+        timestamp = self.wall_clock()
+        in_use = [endpoint.secret]
+        if endpoint.previous_secret and rules.overlap_active(endpoint.previous_secret_until, timestamp):
+            in_use.append(endpoint.previous_secret)
+        headers = signing.headers(message_id=delivery.event_id, timestamp=timestamp, payload=delivery.payload,
+                                  secrets_in_use=in_use)
+        started = time.perf_counter()
+        try:
+            response = await self.client().post(endpoint.url, content=delivery.payload.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            latency = (time.perf_counter() - started) * 1000
+            return AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500], latency)
+        latency = (time.perf_counter() - started) * 1000
+        LATENCY.observe(latency / 1000)
+        ok = 200 <= response.status_code < 300
+        return AttemptResult(response.status_code, None if ok else f"HTTP {response.status_code}", latency,
+                             response.headers.get("retry-after"))
+
+    async def _settle(self, sessionmaker: async_sessionmaker[AsyncSession], token: str, claimed: WebhookDelivery,
+                      endpoint: WebhookEndpoint, result: AttemptResult) -> None:
+        now = self.clock()
+        async with sessionmaker() as session:
+            delivery = await session.get(WebhookDelivery, claimed.id, populate_existing=True)
+            if delivery is None or delivery.lease_owner != token:
+                # Our lease ran out and another pass took it over: its result stands.
+                log.warning("delivery settled by another pass", delivery_id=str(claimed.id))
+                return
+            delivery.attempts += 1
+            session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=delivery.endpoint_id,
+                                       number=delivery.attempts, attempted_at=now, status_code=result.status_code,
+                                       latency_ms=round(result.latency_ms, 2), error=result.error))
+            outcome = rules.outcome_of(result.status_code, delivery.attempts, self.schedule)
+            delivery.last_status_code, delivery.last_error = result.status_code, result.error
+            delivery.lease_until = delivery.lease_owner = None
+            if outcome is Outcome.delivered:
+                delivery.status, delivery.delivered_at = "delivered", now
+                await session.execute(update(WebhookEndpoint).where(
+                    WebhookEndpoint.id == endpoint.id, WebhookEndpoint.failing_since.is_not(None))  # type: ignore[arg-type,union-attr]
+                    .values(failing_since=None))
+            else:
+                current = await session.get(WebhookEndpoint, endpoint.id, populate_existing=True)
+                if outcome is Outcome.gone:
+                    delivery.status = "failed"
+                    if current is not None:
+                        await self._disable(session, current, now, "the receiver answered 410 Gone")
+                else:
+                    if outcome is Outcome.exhausted:
+                        delivery.status = "failed"
+                    else:
+                        delivery.next_attempt_at = rules.next_attempt_at(
+                            now, delivery.attempts, self.schedule, jitter=self.settings.webhook_retry_jitter,
+                            retry_after=rules.parse_retry_after(result.retry_after, now),
+                            max_retry_after=self.settings.webhook_max_retry_after_seconds,
+                            random=self.random_fraction)
+                    if current is not None and current.enabled:
+                        current.failing_since = current.failing_since or now
+                        disable_after = timedelta(hours=self.settings.webhook_disable_after_hours)
+                        if rules.should_disable(current.failing_since, now, disable_after):
+                            await self._disable(session, current, now, "failing without a success since "
+                                                f"{current.failing_since.isoformat(timespec='minutes')}")
+            session.add(delivery)
+            await session.commit()
+        ATTEMPTS.labels(outcome.value).inc()
+
+    async def _disable(self, session: AsyncSession, endpoint: WebhookEndpoint, now: datetime, reason: str) -> None:
+        """Disable the endpoint and write to every contact of its organisation, once per disabling."""
+        if not endpoint.enabled:
+            return
+        since = endpoint.failing_since or now
+        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason[:300]
+        session.add(endpoint)
+        reference = f"{endpoint.id.hex}:{int(now.timestamp())}"
+        for contact in (await session.execute(select(Contact).where(
+                Contact.organisation_id == endpoint.organisation_id))).scalars():
+            subject, body = render(contact.language, "endpoint_disabled", url=endpoint.url,
+                                   since=since.isoformat(timespec="minutes"), reason=reason)
+            session.add(MailMessage(id=uuid.uuid4(), contact_id=contact.id, organisation_id=contact.organisation_id,
+                                    to_address=contact.email, language=contact.language, kind="endpoint_disabled",
+                                    reference=reference, subject=subject, body=body, next_attempt_at=utcnow()))
+            wakeup.mark(session, "mail")
+        log.warning("webhook endpoint disabled", endpoint_id=str(endpoint.id), reason=reason)
