@@ -74,6 +74,11 @@ OIDC_CALLBACK_PATH = "/sign-in/oidc/callback"
 STATUS_LABELS = {"ready": N_("ready"), "not ready": N_("not ready"), "unreachable": N_("unreachable"),
                  "timeout": N_("timeout")}
 LANGUAGE_NEXT_MAX = 2000
+# The header's count of unread inbox messages: asked of the notifications service on every page, so briefly —
+# a slow or absent service leaves the count out rather than holding the page.
+INBOX_UNREAD_PATH = "/inbox/unread-count"
+INBOX_UNREAD_TIMEOUT_SECONDS = 0.5
+INBOX_UNREAD_STATE = "portal_inbox_unread"
 
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -149,7 +154,7 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
            signed_in: SignedIn | None = None, token: str | None = None) -> HTMLResponse:
     page = {"sections": SECTIONS, "api_prefix": API_PREFIX, "user": None, "csrf_token": None, "current": None,
             "lang": language_of(request), "languages": tuple(i18n.LANGUAGE_NAMES.items()), "here": _here(request),
-            **context}
+            "inbox_unread": getattr(request.state, INBOX_UNREAD_STATE, None), **context}
     if signed_in is not None and token is not None:
         page["user"] = signed_in.account
         page["csrf_token"] = staff.csrf_token_of(token)
@@ -188,7 +193,25 @@ async def _current(request: Request, *, touch: bool = True) -> tuple[SignedIn, s
         signed_in = await staff.find_signed_in(session, token, policy=staff.policy_of(state.settings))
         if touch and signed_in is not None and session.dirty:
             await session.commit()
-    return (signed_in, token) if signed_in is not None else None
+    if signed_in is None:
+        return None
+    if touch and request.method == "GET":
+        setattr(request.state, INBOX_UNREAD_STATE, await _inbox_unread(request, signed_in))
+    return signed_in, token
+
+
+async def _inbox_unread(request: Request, signed_in: SignedIn) -> int | None:
+    """How many inbox messages this person has not read, or None when the notifications service cannot say."""
+    if "notifications" not in _state(request).settings.service_urls:
+        return None
+    setattr(request.state, upstream.IDENTITY_STATE, signed_in.identity)
+    try:
+        status, body = await upstream.call(request, "notifications", "GET", INBOX_UNREAD_PATH,
+                                           timeout=INBOX_UNREAD_TIMEOUT_SECONDS)
+    except upstream.ServiceUnavailable:
+        return None
+    count = body.get("unread") if status == 200 and isinstance(body, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 def _to_sign_in(request: Request) -> RedirectResponse:
@@ -416,12 +439,22 @@ async def dashboard(request: Request) -> Response:
         return _to_sign_in(request)
     language = language_of(request)
     setattr(request.state, upstream.IDENTITY_STATE, current[0].identity)  # the figures are asked as this person
-    (ready, gateway_checks, services), registry = await asyncio.gather(
+    # The section modules build on this one, so the disputes panel's module is imported where it is used.
+    from gateway.portal import disputes
+
+    async def tension() -> dict[str, Any] | None:
+        """Social tension by region, for staff who may read disputes (None: the panel is not theirs)."""
+        if not set(disputes.READERS) & set(current[0].account.roles):
+            return None
+        return await disputes.social_tension(request, language,
+                                             timeout=_state(request).settings.readiness_timeout_seconds)
+
+    (ready, gateway_checks, services), registry, social_tension = await asyncio.gather(
         _services(request),
-        figures.registry_headlines(request, language, lambda message: translate(request, message)))
+        figures.registry_headlines(request, language, lambda message: translate(request, message)), tension())
     return render(request, "dashboard.html",
                   {"ready": ready, "gateway_checks": gateway_checks, "services": services, "current": None,
-                   "checked_at": utcnow(), "refresh_url": "/", "registry": registry,
+                   "checked_at": utcnow(), "refresh_url": "/", "registry": registry, "tension": social_tension,
                    "share": lambda value: figures.format_share(value, language)},
                   signed_in=current[0], token=current[1])
 
@@ -487,5 +520,5 @@ def _section_route(section: Section) -> None:
 
 
 for _section in SECTIONS:
-    if _section.slug not in ("admin", "registry"):  # their pages: gateway.portal.admin, gateway.portal.registry
+    if _section.slug not in ("admin", "registry", "bargaining", "disputes"):  # their pages: gateway.portal.<slug>
         _section_route(_section)

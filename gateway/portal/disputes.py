@@ -1,0 +1,327 @@
+"""The portal's Disputes section: collective disputes with their deadlines, one dispute's timeline, the statistics,
+and the dashboard's panel of social tension by region.
+
+Like the Registry pages (`gateway.portal.registry`), every page asks the disputes service over HTTP as the
+signed-in staff member (`gateway.portal.upstream`), so the service's own rules decide what is shown; its refusals
+appear as messages. Staff with the role dispute_officer, administrator or analyst read; the pages only read.
+
+The ILO's principle behind the timeline: conciliation and mediation must not be so slow that a lawful strike
+becomes impossible, so each stage shows its elapsed days, each statutory period whether it was met, and a stage
+that drags on is flagged (the service decides what "stalled" means, from its rule data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from gateway.i18n import N_
+from gateway.portal import charts, figures
+from gateway.portal.registry import _int, _local_name, _reference_names, _sectors, _staff
+from gateway.portal.routes import SECTION_BY_SLUG, language_of, render, translate
+from gateway.portal.upstream import Refusal, ServiceUnavailable, call
+from gateway.staff.service import SignedIn
+from kernel.calendar import kazakhstan_today
+
+router = APIRouter(include_in_schema=False)
+
+SERVICE = "disputes"
+READERS = ("dispute_officer", "administrator", "analyst")
+PAGE_SIZE = 25
+TENSION_PATH = "/statistics/social-tension"
+
+STATUS_LABELS = {
+    "draft": N_("draft"), "demands_submitted": N_("demands submitted"), "accepted": N_("demands accepted"),
+    "partly_accepted": N_("demands partly accepted"), "rejected": N_("demands rejected"),
+    "answer_overdue": N_("answer overdue"), "conciliation": N_("conciliation commission"),
+    "mediation": N_("mediation"), "labour_arbitration": N_("labour arbitration"),
+    "strike_decided": N_("strike decided"), "strike": N_("strike"), "suspended": N_("strike suspended"),
+    "ruled_legal": N_("strike ruled legal"), "ruled_illegal": N_("strike ruled illegal"),
+    "settled": N_("settled"), "withdrawn": N_("withdrawn"), "closed": N_("closed"),
+}
+CAUSE_LABELS = {
+    "wages": N_("wages"), "wage_arrears": N_("wage arrears"), "working_conditions": N_("working conditions"),
+    "safety": N_("occupational safety"), "dismissals": N_("dismissals"),
+    "collective_agreement": N_("collective agreement"), "other": N_("other"),
+}
+ANSWER_LABELS = {"accepted": N_("accepted"), "partly_accepted": N_("partly accepted"), "rejected": N_("rejected")}
+DEADLINE_LABELS = {"answer": N_("The employer's written answer"),
+                   "conciliation": N_("The conciliation commission's consideration")}
+DEADLINE_STATES = {"met": N_("met"), "missed": N_("missed"), "pending": N_("pending"), "overdue": N_("overdue")}
+UNAVAILABLE_TITLE = N_("The disputes service is unavailable")
+UNAVAILABLE_DETAIL = N_("The disputes service could not be reached or did not answer in time. Try again in a "
+                        "minute; if it lasts, tell the platform's operators.")
+UNEXPECTED_DETAIL = N_("The disputes service gave an answer this page cannot read.")
+TENSION_CHART = (N_("Social tension by region"),
+                 N_("The disputes service's index of social tension for each region with open disputes."))
+STATISTICS_CHARTS = {
+    "by_region": N_("Collective disputes by region"), "by_cause": N_("Collective disputes by cause"),
+    "by_stage": N_("Collective disputes by stage"), "by_outcome": N_("Collective disputes by outcome"),
+    "by_sector": N_("Collective disputes by sector"),
+}
+STATISTICS_DESCRIPTION = N_("Collective disputes counted by the disputes service.")
+# Stages in which a dispute is still open: an open dispute past a statutory due day is overdue.
+ENDED = frozenset({"settled", "withdrawn", "closed"})
+
+
+def _page(request: Request, current: tuple[SignedIn, str], template: str, context: dict[str, Any],
+          status: int = 200) -> HTMLResponse:
+    return render(request, template, {
+        "current": SECTION_BY_SLUG["disputes"], "status_labels": STATUS_LABELS, "cause_labels": CAUSE_LABELS,
+        "answer_labels": ANSWER_LABELS, "deadline_labels": DEADLINE_LABELS, "deadline_states": DEADLINE_STATES,
+        **context}, status=status, signed_in=current[0], token=current[1])
+
+
+def _unavailable(request: Request, current: tuple[SignedIn, str], detail: str = UNAVAILABLE_DETAIL,
+                 status: int = 503) -> HTMLResponse:
+    return _page(request, current, "disputes_unavailable.html",
+                 {"title": translate(request, UNAVAILABLE_TITLE), "detail": translate(request, detail)},
+                 status=status)
+
+
+def _refused(request: Request, current: tuple[SignedIn, str], refusal: Refusal) -> HTMLResponse:
+    return _page(request, current, "disputes_refused.html", {"refusal": refusal},
+                 status=refusal.status if 400 <= refusal.status < 600 else 502)
+
+
+async def _get(request: Request, path: str, params: dict[str, Any] | None = None,
+               timeout: float | None = None) -> tuple[int, Any]:
+    return await call(request, SERVICE, "GET", path, params=params, timeout=timeout)
+
+
+async def region_names(request: Request, language: str) -> dict[str, str]:
+    """Region names from the registry's reference data, by the 9-digit KATO code and by its first two digits
+    (the short code), since a service may give either."""
+    rows = await _reference_names(request, "/regions") or []
+    names: dict[str, str] = {}
+    for row in rows:
+        if isinstance(row, dict) and "code" in row:
+            name = _local_name(row, language)
+            names[str(row["code"])] = name
+            if row.get("short_code"):
+                names[str(row["short_code"])] = name
+    return names
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) and value else None
+
+
+def deadlines(dispute: dict[str, Any], today: date) -> list[dict[str, Any]]:
+    """The dispute's statutory periods: when each was due and whether it was met, missed, still running or
+    overdue (past its due day with the obligation not met)."""
+    rows: list[dict[str, Any]] = []
+    answer_due = _day(dispute.get("answer_due"))
+    if answer_due is not None and dispute.get("status") != "draft":
+        answered = _day(dispute.get("answered_on"))
+        if answered is not None:
+            state = "met" if answered <= answer_due else "missed"
+        elif dispute.get("status") == "answer_overdue":
+            state = "missed"
+        elif dispute.get("status") in ENDED:
+            state = "pending" if answer_due >= today else "missed"
+        else:
+            state = "overdue" if answer_due < today else "pending"
+        rows.append({"kind": "answer", "due": answer_due, "done_on": answered, "state": state,
+                     "article": dispute.get("answer_article")})
+    conciliation_due = _day(dispute.get("conciliation_due"))
+    if conciliation_due is not None:
+        stage = next((s for s in reversed(dispute.get("stages") or []) if s.get("stage") == "conciliation"), None)
+        ended = _day(stage.get("ended_on")) if stage else None
+        if ended is not None:
+            state = "met" if ended <= conciliation_due else "missed"
+        else:
+            state = "overdue" if conciliation_due < today else "pending"
+        rows.append({"kind": "conciliation", "due": conciliation_due, "done_on": ended, "state": state,
+                     "article": dispute.get("conciliation_article")})
+    return rows
+
+
+def overdue(dispute: dict[str, Any], today: date) -> bool:
+    """An open period past its due day, or an answer the employer let run out (art. 163 p. 2, art. 165)."""
+    return any(row["state"] in ("overdue", "missed") and dispute.get("status") not in ENDED
+               for row in deadlines(dispute, today))
+
+
+def stalled(dispute: dict[str, Any]) -> bool:
+    """The service's own flag: the current stage has lasted longer than its limit (its rule data)."""
+    flag = dispute.get("stalled")
+    return bool(flag.get("stalled") if isinstance(flag, dict) else flag)
+
+
+# --------------------------------------------------------------------------- the list
+
+
+@router.get("/disputes", response_class=HTMLResponse)
+async def disputes_list(request: Request) -> Response:
+    current = await _staff(request, READERS)
+    if isinstance(current, Response):
+        return current
+    language = language_of(request)
+    query = request.query_params
+    filters = {"status": query.get("status", "") if query.get("status") in STATUS_LABELS else "",
+               "region_code": query.get("region_code", "").strip()[:20],
+               "stalled": "true" if query.get("stalled") == "true" else ""}
+    page = _int(query.get("page"))
+    params = {name: value for name, value in filters.items() if value}
+    try:
+        (status, body), regions = await asyncio.gather(
+            _get(request, "/collective-disputes", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}),
+            region_names(request, language))
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return _refused(request, current, Refusal.of(status, body))
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    today = kazakhstan_today()
+    items = body["items"]
+    total = int(body.get("total") or 0)
+    return _page(request, current, "disputes_list.html", {
+        "items": items, "total": total, "page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "filters": filters, "regions": regions, "today": today,
+        "overdue": {item["id"] for item in items if overdue(item, today)},
+        "stalled": {item["id"] for item in items if stalled(item)},
+        "current_stage": {item["id"]: _current_stage(item) for item in items},
+        "page_link": lambda number: "/disputes?" + urlencode({**params, "page": number}),
+    })
+
+
+def _current_stage(dispute: dict[str, Any]) -> dict[str, Any] | None:
+    stages = dispute.get("stages") or []
+    return stages[-1] if stages else None
+
+
+# --------------------------------------------------------------------------- one dispute
+
+
+@router.get("/disputes/statistics", response_class=HTMLResponse)
+async def statistics_page(request: Request) -> Response:
+    current = await _staff(request, READERS)
+    if isinstance(current, Response):
+        return current
+    language = language_of(request)
+    try:
+        (status, body), tension, regions, sectors = await asyncio.gather(
+            _get(request, "/statistics"), social_tension(request, language), region_names(request, language),
+            _sectors(request, language))
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    statistics = body if status == 200 and isinstance(body, dict) else None
+    rendered = _statistics_charts(request, statistics, regions, sectors, language) if statistics else []
+    return _page(request, current, "disputes_statistics.html", {
+        "statistics": statistics, "refusal": None if statistics or status == 404 else Refusal.of(status, body),
+        "charts": rendered, "tension": tension, "regions": regions,
+        "number": lambda value: figures.format_number(value, language),
+    })
+
+
+@router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
+async def dispute_page(request: Request, dispute_id: uuid.UUID) -> Response:
+    current = await _staff(request, READERS)
+    if isinstance(current, Response):
+        return current
+    language = language_of(request)
+    try:
+        (status, dispute), regions = await asyncio.gather(_get(request, f"/collective-disputes/{dispute_id}"),
+                                                          region_names(request, language))
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return _refused(request, current, Refusal.of(status, dispute))
+    if not isinstance(dispute, dict) or not isinstance(dispute.get("stages"), list):
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    today = kazakhstan_today()
+    decision = dispute.get("strike_decision") if isinstance(dispute.get("strike_decision"), dict) else None
+    return _page(request, current, "disputes_dispute.html", {
+        "dispute": dispute, "today": today, "deadlines": deadlines(dispute, today), "decision": decision,
+        "warnings": (decision or {}).get("warnings") or [], "is_overdue": overdue(dispute, today),
+        "is_stalled": stalled(dispute), "regions": regions,
+    })
+
+
+# --------------------------------------------------------------------------- statistics and social tension
+
+
+def _tallies(value: Any) -> list[tuple[str, float]]:
+    """A breakdown as the service gives it — a mapping of code to count, or rows naming a code and a count —
+    as (code, count) pairs, largest first; [] for anything else."""
+    pairs: list[tuple[str, float]] = []
+    if isinstance(value, dict):
+        pairs = [(str(key), count) for key, count in value.items() if isinstance(count, int | float)]
+    elif isinstance(value, list):
+        for row in value:
+            if not isinstance(row, dict):
+                continue
+            key = next((row[name] for name in ("code", "key", "region_code", "sector", "cause", "stage", "outcome",
+                                               "status") if row.get(name) is not None), None)
+            count = next((row[name] for name in ("disputes", "count", "total") if isinstance(row.get(name),
+                                                                                             int | float)), None)
+            if key is not None and count is not None:
+                pairs.append((str(key), count))
+    return sorted(pairs, key=lambda pair: -pair[1])
+
+
+def _statistics_charts(request: Request, statistics: dict[str, Any], regions: dict[str, str],
+                       sectors: dict[str, str], language: str) -> list[Markup]:
+    def label(breakdown: str, code: str) -> str:
+        if breakdown == "by_region":
+            return regions.get(code, code)
+        if breakdown == "by_sector":
+            return f"{code} — {sectors[code]}" if code in sectors else code
+        if breakdown == "by_cause" and code in CAUSE_LABELS:
+            return translate(request, CAUSE_LABELS[code])
+        if code in STATUS_LABELS:
+            return translate(request, STATUS_LABELS[code])
+        return code.replace("_", " ")
+
+    drawn = []
+    for breakdown, title in STATISTICS_CHARTS.items():
+        pairs = _tallies(statistics.get(breakdown))
+        if pairs:
+            drawn.append(charts.bar_chart(f"disputes-{breakdown.replace('_', '-')}", translate(request, title),
+                                          translate(request, STATISTICS_DESCRIPTION),
+                                          [(label(breakdown, code), count) for code, count in pairs],
+                                          fmt=lambda value: figures.format_number(value, language)))
+    return drawn
+
+
+async def social_tension(request: Request, language: str, *, timeout: float | None = None,
+                         translate_with: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """The social-tension view of the disputes service, with region names, most tense first;
+    ``{"available": False}`` when the service cannot give it (down, slow, refusing, or not built yet)."""
+    say = translate_with or (lambda message: translate(request, message))
+    if SERVICE not in request.app.state.gateway.settings.service_urls:
+        return {"available": False}
+    try:
+        (status, body), regions = await asyncio.gather(_get(request, TENSION_PATH, timeout=timeout),
+                                                       region_names(request, language))
+    except ServiceUnavailable:
+        return {"available": False}
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("regions"), list):
+        return {"available": False}
+    try:
+        rows = sorted(({
+            "region_code": str(row["region_code"]),
+            "region": regions.get(str(row["region_code"]), str(row["region_code"])),
+            "open_disputes": int(row["open_disputes"]), "workers_involved": int(row["workers_involved"]),
+            "index": float(row["index"]),
+            "by_stage": {str(stage): int(count) for stage, count in (row.get("by_stage") or {}).items()},
+        } for row in body["regions"]), key=lambda row: -row["index"])
+        total_open = int(body.get("total_open") or 0)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return {"available": False}
+    chart = charts.bar_chart("social-tension", say(TENSION_CHART[0]), say(TENSION_CHART[1]),
+                             [(row["region"], row["index"]) for row in rows],
+                             fmt=lambda value: figures.format_number(round(value, 1), language)) if rows else None
+    return {"available": True, "as_of": body.get("as_of"), "method": str(body.get("method") or ""),
+            "regions": rows, "total_open": total_open, "chart": chart, "stage_labels": STATUS_LABELS}
