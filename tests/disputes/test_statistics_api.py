@@ -36,7 +36,7 @@ MEETING = {"employees_total": 1200, "present": 1000, "votes_for": 900}
 async def test_statistics_and_social_tension_computed_by_hand(disputes: RunningService) -> None:  # noqa: F811
     service, client = disputes, disputes.client
     union = await party(service, "primary_union_organisation", "Профсоюз", region_code="75")
-    almaty = await party(service, "employer", "АО Алматы", region_code="75")
+    almaty = await party(service, "employer", "АО Алматы", region_code="750000000")
     karaganda = await party(service, "employer", "АО Караганда", region_code="35")
     # 1. Almaty, wages, 1200 workers: a strike 27-29 April (3 working days), suspended, resumed 1-2 June (2 working
     #    days), settled 3 June: 63 days to resolution; 1200 × 5 = 6000 working days not worked.
@@ -54,10 +54,11 @@ async def test_statistics_and_social_tension_computed_by_hand(disputes: RunningS
                   cause="wage_arrears")
     # 4. Karaganda, dismissals, 400 workers, open in conciliation.
     await dispute(service, union, karaganda, [REJECTED, CONCILIATION], workers_concerned=400, cause="dismissals")
-    # 5. Region given (47, Atyrau) over the employer's, partly accepted, 9 workers, submitted in May.
+    # 5. Region given (a district of Mangystau, counted in region 47) over the employer's, partly accepted,
+    #    9 workers, submitted in May.
     await dispute(service, union, almaty, [("answer", {"answer": "partly_accepted", "answered_on": "2026-05-05",
                                                       "text": "In part"})],
-                  workers_concerned=9, cause="collective_agreement", region_code="47", submitted_on="2026-05-04")
+                  workers_concerned=9, cause="collective_agreement", region_code="471010000", submitted_on="2026-05-04")
     # 6. Almaty, no cause given (other), 999 workers, open in mediation.
     await dispute(service, union, almaty, [REJECTED, CONCILIATION, (
         "mediation", {"on": "2026-04-20", "mediator_name": "Д. Нурланов", "consent_on": "2026-04-17"})],
@@ -110,6 +111,6 @@ async def test_statistics_and_social_tension_computed_by_hand(disputes: RunningS
                                                                roles={"analyst"}))).status_code == 403
     # The listing filters by cause and region.
     assert (await client.get("/collective-disputes?cause=dismissals", headers=analyst)).json()["total"] == 1
-    assert (await client.get("/collective-disputes?region_code=75", headers=analyst)).json()["total"] == 4
+    assert (await client.get("/collective-disputes?region_code=750000000", headers=analyst)).json()["total"] == 4
     refused = await client.get("/collective-disputes?cause=weather", headers=analyst)
     assert refused.status_code == 422

@@ -69,3 +69,8 @@ def test_the_method_sentence_names_the_formula_and_every_weight():
     assert "log10(1 + workers involved)" in text
     for stage, weight in weights.stage_weights.items():
         assert f"{stage.value} {weight:g}" in text
+
+
+def test_statistics_count_by_region_the_first_two_digits_of_the_kato_code():
+    assert rules.region_of("350000000") == rules.region_of("351010000") == rules.region_of("35") == "35"
+    assert rules.region_of(None) is None and rules.region_of("") is None

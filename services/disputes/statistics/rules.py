@@ -69,6 +69,15 @@ def method(weights: TensionWeights) -> str:
             f"involved); stage weights ({weights.code}): {listed}.")
 
 
+def region_of(code: str | None) -> str | None:
+    """The region (oblast or city of republican significance) of a KATO code: its first two digits.
+
+    Disputes are recorded at whatever level the register knows the employer (350000000, 351010000);
+    statistics count them by region, so both are region 35.
+    """
+    return code[:2] if code else None
+
+
 def strike_working_days(started_on: date, ended_on: date | None, as_of: date, calendar: WorkingDayCalendar) -> int:
     """Working days not worked in one strike spell: from its first day up to the day before it ended (work
     resumed that day), or up to ``as_of`` inclusive while it lasts."""

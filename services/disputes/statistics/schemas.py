@@ -22,7 +22,7 @@ class DisputeStatistics(BaseModel):
     submitted_to: date | None
     disputes: int = Field(description="Collective disputes whose demands were put (drafts are not counted)")
     open: int
-    by_region: dict[str, int] = Field(description="KATO region code (unknown: not recorded)")
+    by_region: dict[str, int] = Field(description="Region: the first two digits of the KATO code (unknown: none)")
     by_sector: dict[str, int]
     by_cause: dict[str, int]
     by_stage: dict[str, int] = Field(description="The current stage (status) of every dispute")
@@ -32,7 +32,7 @@ class DisputeStatistics(BaseModel):
 
 
 class RegionTension(BaseModel):
-    region_code: str
+    region_code: str = Field(description="The first two digits of the KATO code (75: Almaty city); unknown: none")
     open_disputes: int
     workers_involved: int
     index: float

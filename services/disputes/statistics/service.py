@@ -70,7 +70,7 @@ async def statistics(session: AsyncSession, *, identity: Identity, as_of: date, 
     return DisputeStatistics(
         as_of=as_of, submitted_from=submitted_from, submitted_to=submitted_to, disputes=len(disputes),
         open=sum(not _ended(d.status) for d in disputes),
-        by_region=dict(Counter(d.region_code or UNKNOWN for d in disputes)),
+        by_region=dict(Counter(rules.region_of(d.region_code) or UNKNOWN for d in disputes)),
         by_sector=dict(Counter(d.sector_code or UNKNOWN for d in disputes)),
         by_cause=dict(Counter(d.cause for d in disputes)),
         by_stage=dict(Counter(d.status for d in disputes)),
@@ -94,7 +94,7 @@ async def social_tension(session: AsyncSession, *, identity: Identity, as_of: da
                                   .where(CollectiveDispute.status.not_in(closed)))).all()  # type: ignore[attr-defined]
     regions: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for region_code, status, workers in rows:
-        regions[region_code or UNKNOWN].append((status, workers))
+        regions[rules.region_of(region_code) or UNKNOWN].append((status, workers))
     views = [RegionTension(region_code=code, open_disputes=len(items), workers_involved=sum(w for _, w in items),
                            index=round(sum(rules.dispute_tension(s, w, weights) for s, w in items), 1),
                            by_stage=dict(Counter(s for s, _ in items)))
