@@ -69,6 +69,9 @@ STATISTICS_CHARTS = {
     "by_sector": N_("Collective disputes by sector"),
 }
 STATISTICS_DESCRIPTION = N_("Collective disputes counted by the disputes service.")
+# The statistics' key for disputes whose region (or sector) is not recorded.
+UNKNOWN = "unknown"
+NOT_RECORDED = N_("not recorded")
 # Stages in which a dispute is still open: an open dispute past a statutory due day is overdue.
 ENDED = frozenset({"settled", "withdrawn", "closed"})
 
@@ -102,7 +105,7 @@ async def region_names(request: Request, language: str) -> dict[str, str]:
     """Region names from the registry's reference data, by the 9-digit KATO code and by its first two digits
     (the short code), since a service may give either."""
     rows = await _reference_names(request, "/regions") or []
-    names: dict[str, str] = {}
+    names: dict[str, str] = {UNKNOWN: translate(request, NOT_RECORDED)}
     for row in rows:
         if isinstance(row, dict) and "code" in row:
             name = _local_name(row, language)
@@ -189,6 +192,7 @@ async def disputes_list(request: Request) -> Response:
     return _page(request, current, "disputes_list.html", {
         "items": items, "total": total, "page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
         "filters": filters, "regions": regions, "today": today,
+        "region_options": {code: name for code, name in regions.items() if code.isdigit() and len(code) > 2},
         "overdue": {item["id"] for item in items if overdue(item, today)},
         "stalled": {item["id"] for item in items if stalled(item)},
         "current_stage": {item["id"]: _current_stage(item) for item in items},
@@ -276,6 +280,8 @@ def _statistics_charts(request: Request, statistics: dict[str, Any], regions: di
     def label(breakdown: str, code: str) -> str:
         if breakdown == "by_region":
             return regions.get(code, code)
+        if code == UNKNOWN:
+            return translate(request, NOT_RECORDED)
         if breakdown == "by_sector":
             return f"{code} — {sectors[code]}" if code in sectors else code
         if breakdown == "by_cause" and code in CAUSE_LABELS:
