@@ -23,8 +23,9 @@ class NotificationsSettings(ServiceSettings):
     webhook_retry_jitter: float = Field(default=0.1, ge=0, le=0.5)
     # A Retry-After longer than this is capped (a receiver cannot park a delivery for a month).
     webhook_max_retry_after_seconds: float = Field(default=86_400, gt=0)
-    # An endpoint that has failed without a single success for this long is disabled and its owner e-mailed.
-    webhook_disable_after_hours: float = Field(default=72, gt=0)
+    # An endpoint that has failed without a single success for this long is disabled and its owner
+    # e-mailed; its deliveries then wait (pending) until it is enabled again, rather than run out.
+    webhook_disable_after_hours: float = Field(default=48, gt=0)
     # After a secret rotation the old secret keeps signing too (both signatures sent) for this long.
     webhook_secret_overlap_hours: float = Field(default=24, ge=0)
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)

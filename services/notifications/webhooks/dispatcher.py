@@ -185,20 +185,23 @@ class WebhookDispatcher:
                     if current is not None:
                         await self._disable(session, current, now, "the receiver answered 410 Gone")
                 else:
-                    if outcome is Outcome.exhausted:
+                    disabled_now = False
+                    if current is not None and current.enabled:
+                        current.failing_since = current.failing_since or now
+                        disable_after = timedelta(hours=self.settings.webhook_disable_after_hours)
+                        if rules.should_disable(current.failing_since, now, disable_after):
+                            disabled_now = True
+                            await self._disable(session, current, now, "failing without a success since "
+                                                f"{current.failing_since.isoformat(timespec='minutes')}")
+                    if outcome is Outcome.exhausted and not disabled_now:
                         delivery.status = "failed"
                     else:
+                        # Retried on schedule; on a disabled endpoint it waits until re-enabled.
                         delivery.next_attempt_at = rules.next_attempt_at(
                             now, delivery.attempts, self.schedule, jitter=self.settings.webhook_retry_jitter,
                             retry_after=rules.parse_retry_after(result.retry_after, now),
                             max_retry_after=self.settings.webhook_max_retry_after_seconds,
                             random=self.random_fraction)
-                    if current is not None and current.enabled:
-                        current.failing_since = current.failing_since or now
-                        disable_after = timedelta(hours=self.settings.webhook_disable_after_hours)
-                        if rules.should_disable(current.failing_since, now, disable_after):
-                            await self._disable(session, current, now, "failing without a success since "
-                                                f"{current.failing_since.isoformat(timespec='minutes')}")
             session.add(delivery)
             await session.commit()
         ATTEMPTS.labels(outcome.value).inc()
