@@ -207,6 +207,43 @@ class AgreementExpired(_NegotiationEvent):
     expired_on: date
 
 
+class AmendedClause(BaseModel):
+    clause_id: uuid.UUID
+    number: int
+    title: str
+    version: int = Field(description="The clause's version that the amendment made its agreed text")
+    new: bool = Field(description="A clause the amendment added")
+
+
+@contract
+class AmendmentProposed(_NegotiationEvent):
+    """A side proposed an amendment to an agreement (changed or new clauses, a new end of term)."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.amendment.proposed.v1"
+
+    amendment_id: uuid.UUID
+    amendment_number: int
+    proposed_by_side: Side
+    proposed_on: date
+    summary: str
+    term_to: date | None = Field(default=None, description="The end of term the amendment would set")
+
+
+@contract
+class AgreementAmended(_NegotiationEvent):
+    """Every side signed an amendment: its clauses are now the agreed text, as a new version of the agreement."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.agreement.amended.v1"
+
+    amendment_id: uuid.UUID
+    amendment_number: int
+    agreement_version: int = Field(description="1 for the agreement as signed, +1 for each amendment adopted")
+    adopted_on: date
+    clauses: list[AmendedClause]
+    term_to: date | None = Field(default=None, description="The last day of the term after the amendment (none "
+                                 "while the agreement is not yet filed)")
+
+
 @contract
 class AgreementTerminated(_NegotiationEvent):
     """The agreement ended before its term; unilateral when one party ended it alone."""

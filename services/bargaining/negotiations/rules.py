@@ -204,6 +204,7 @@ class BargainingRules(BaseModel):
     term_months: Provision[TermRange]
     accession_answer_days: Provision[int]
     accession_notice_days: Provision[int]
+    expiry_notice_days: Provision[int]
 
 
 @cache
@@ -231,6 +232,16 @@ def entry_due(proposed_on: date, rules: BargainingRules, calendar: WorkingDayCal
 
 def entry_reminder_on(due: date, proposed_on: date, rules: BargainingRules) -> date:
     return max(proposed_on, due - relativedelta(days=rules.entry_notice_days.value))
+
+
+def expiry_reminder_on(term_to: date, rules: BargainingRules) -> date:
+    """The day the parties are reminded that the agreement's term is ending (``term_to`` is its last day)."""
+    return term_to - relativedelta(days=rules.expiry_notice_days.value)
+
+
+def expired_on(term_to: date) -> date:
+    """The first day an agreement is no longer in force: the day after the last day of its term."""
+    return term_to + relativedelta(days=1)
 
 
 def term_problem(term_from: date, term_to: date, rules: BargainingRules) -> str | None:

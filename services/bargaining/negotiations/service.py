@@ -19,7 +19,7 @@ from contracts import bargaining as contracts
 from contracts.bargaining import Level, OpenClause, Side, SidePosition
 from kernel.calendar import checked_day, load_calendar
 from kernel.db import utcnow
-from kernel.deadlines import Deadline, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -62,6 +62,7 @@ from services.bargaining.parties.service import eligible_party
 
 SOURCE = "/bargaining"
 ENTRY = "negotiation_entry"
+EXPIRY = "agreement_expiry"  # the last day of the term; missed: the agreement expires by itself
 
 
 
@@ -69,6 +70,22 @@ ENTRY = "negotiation_entry"
 
 def entry_key(negotiation_id: uuid.UUID) -> str:
     return f"{ENTRY}:{negotiation_id}"
+
+
+def expiry_key(negotiation_id: uuid.UUID) -> str:
+    return f"{EXPIRY}:{negotiation_id}"
+
+
+async def schedule_expiry(session: AsyncSession, negotiation: Negotiation,
+                          parties: Sequence[NegotiationParty]) -> None:
+    """Track the end of the term: a reminder ``expiry_notice_days`` before, and the expiry itself after it."""
+    assert negotiation.term_to is not None
+    law = rules.rules_on(negotiation.proposed_on)
+    await schedule_deadline(
+        session, key=expiry_key(negotiation.id), kind=EXPIRY, subject_id=negotiation.id, due_on=negotiation.term_to,
+        approaching_on=rules.expiry_reminder_on(negotiation.term_to, law), audience=_audience(parties),
+        article=law.term_months.article, details={"rules": law.code, "registration_number":
+                                                  negotiation.registration_number})
 
 
 # --- loading, access and events ------------------------------------------------------------
@@ -276,7 +293,11 @@ async def decline(session: AsyncSession, negotiation_id: uuid.UUID, *, declining
 
 
 async def on_deadline_missed(session: AsyncSession, deadline: Deadline) -> None:
-    """The entry period ran out: the negotiation is recorded as evaded (in the sweeper's transaction)."""
+    """In the sweeper's transaction: an entry period that ran out is recorded as evasion; a term that ran
+    out makes the agreement expire."""
+    if deadline.kind == EXPIRY:
+        await _expire_at_end_of_term(session, uuid.UUID(deadline.subject_id))
+        return
     if deadline.kind != ENTRY:
         return
     negotiation = await session.get(Negotiation, uuid.UUID(deadline.subject_id), with_for_update=True)
@@ -286,6 +307,16 @@ async def on_deadline_missed(session: AsyncSession, deadline: Deadline) -> None:
     _transition(negotiation, NegotiationAction.record_evasion)
     _emit(session, contracts.NegotiationEvaded, negotiation, parties, entry_due=negotiation.entry_due,
           not_entered=[p.organisation_id for p in parties if p.role == "addressee" and p.entered_on is None])
+
+
+async def _expire_at_end_of_term(session: AsyncSession, negotiation_id: uuid.UUID) -> None:
+    negotiation = await session.get(Negotiation, negotiation_id, with_for_update=True)
+    if negotiation is None or negotiation.status != NegotiationStatus.in_force or negotiation.term_to is None:
+        return
+    parties = await parties_of(session, negotiation.id)
+    _transition(negotiation, NegotiationAction.expire)
+    negotiation.ended_on = rules.expired_on(negotiation.term_to)
+    _emit(session, contracts.AgreementExpired, negotiation, parties, expired_on=negotiation.ended_on)
 
 
 # --- the commission ------------------------------------------------------------------------
@@ -614,6 +645,7 @@ async def enter_into_force(session: AsyncSession, negotiation_id: uuid.UUID, *, 
         raise invalid("/in_force_from", "within_term", "an agreement is in force within its term "
                       f"({negotiation.term_from.isoformat()} to {negotiation.term_to.isoformat()})")
     _transition(negotiation, NegotiationAction.enter_into_force)
+    await schedule_expiry(session, negotiation, parties)
     _emit(session, contracts.AgreementInForce, negotiation, parties, in_force_from=start, term_to=negotiation.term_to)
     return negotiation
 
@@ -628,6 +660,7 @@ async def expire(session: AsyncSession, negotiation_id: uuid.UUID, *, body: Expi
         raise invalid("/expired_on", "term_over", f"the term runs until {negotiation.term_to.isoformat()}")
     _transition(negotiation, NegotiationAction.expire)
     negotiation.ended_on = expired_on
+    await meet_deadline(session, expiry_key(negotiation.id))  # recorded by hand: the sweeper has nothing to do
     _emit(session, contracts.AgreementExpired, negotiation, parties, expired_on=expired_on)
     return negotiation
 
@@ -651,6 +684,7 @@ async def terminate(session: AsyncSession, negotiation_id: uuid.UUID, *, body: T
     terminated_on = checked_day(body.terminated_on, "/terminated_on", not_before=negotiation.signed_on,
                                 what="the signing")
     _transition(negotiation, NegotiationAction.terminate)
+    await cancel_deadline(session, expiry_key(negotiation.id))  # ended early: no reminder, no expiry
     negotiation.ended_on, negotiation.unilateral = terminated_on, body.unilateral
     negotiation.terminated_by, negotiation.end_reason = by, body.reason
     _emit(session, contracts.AgreementTerminated, negotiation, parties, terminated_on=terminated_on,
