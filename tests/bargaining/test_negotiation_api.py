@@ -33,7 +33,7 @@ from contracts.bargaining import (
     NegotiationProposed,
 )
 from contracts.export import published
-from kernel.calendar import KAZAKHSTAN
+from kernel.calendar import KAZAKHSTAN, kazakhstan_today
 from kernel.problems import PROBLEM_JSON
 from services.bargaining.app import create_app, definition
 from services.bargaining.parties.models import Party
@@ -173,7 +173,7 @@ async def test_from_proposal_to_a_filed_agreement_with_a_protocol_of_disagreemen
     assert [(v["number"], v["side"]) for v in versions] == [(1, "workers"), (2, "employers")]
 
     meeting = await client.post(f"/negotiations/{negotiation_id}/meetings", headers=u, json={
-        "held_on": date.today().isoformat(), "minutes": "Pay agreed at 8%; safety equipment open.",
+        "held_on": kazakhstan_today().isoformat(), "minutes": "Pay agreed at 8%; safety equipment open.",
         "attendees": {"workers": ["А. Сапарова", "Б. Ахметов"], "employers": ["В. Ким", "Г. Ли"]}})
     assert meeting.status_code == 201, meeting.text
     assert len((await client.get(f"/negotiations/{negotiation_id}/meetings", headers=e)).json()) == 1
@@ -213,11 +213,11 @@ async def test_from_proposal_to_a_filed_agreement_with_a_protocol_of_disagreemen
     # Filing: the term is checked against the statutory range (rule data).
     too_long = await client.post(f"/negotiations/{negotiation_id}/filing", headers=officer(service), json={
         "authority": "Labour inspectorate of Karaganda region", "registration_number": "KR-2026-014",
-        "filed_on": date.today().isoformat(), "term_from": "2026-01-01", "term_to": "2030-12-31"})
+        "filed_on": kazakhstan_today().isoformat(), "term_from": "2026-01-01", "term_to": "2030-12-31"})
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["rule"] == "term_range"
     filed = await client.post(f"/negotiations/{negotiation_id}/filing", headers=officer(service), json={
         "authority": "Labour inspectorate of Karaganda region", "registration_number": "KR-2026-014",
-        "filed_on": date.today().isoformat(), "term_from": "2026-01-01", "term_to": "2028-12-31"})
+        "filed_on": kazakhstan_today().isoformat(), "term_from": "2026-01-01", "term_to": "2028-12-31"})
     assert filed.json()["status"] == "filed", filed.text
     assert (await client.post(f"/negotiations/{negotiation_id}/entry-into-force", headers=e,
                               json={})).json()["status"] == "in_force"

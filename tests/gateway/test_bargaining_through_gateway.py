@@ -15,7 +15,6 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 
 import jsonschema
@@ -23,6 +22,7 @@ import pytest
 
 from contracts.export import published
 from kernel.bus import Bus
+from kernel.calendar import kazakhstan_today
 from services.registry.organisations.rules import make_bin
 from tests.gateway.support import Gateway, GatewayFactory
 from tests.support.processes import ServiceProcess
@@ -163,7 +163,7 @@ async def test_union_and_employer_bargain_to_a_filed_agreement(platform: Gateway
 
     filed = await client.post(f"{negotiation}/filing", headers=officer, json={
         "authority": "Karaganda region labour inspectorate", "registration_number": "KRG-2026-0042",
-        "filed_on": date.today().isoformat(), "term_from": "2026-01-01", "term_to": "2028-12-31"})
+        "filed_on": kazakhstan_today().isoformat(), "term_from": "2026-01-01", "term_to": "2028-12-31"})
     assert filed.status_code == 200 and filed.json()["status"] == "filed", filed.text
 
     # A stranger's key meets 404 exactly as for a missing id.

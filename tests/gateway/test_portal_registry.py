@@ -12,7 +12,6 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date
 from html import unescape
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from gateway.staff import service as staff
+from kernel.calendar import kazakhstan_today
 from tests.gateway.support import Gateway, GatewayFactory
 from tests.support.processes import ServiceProcess
 
@@ -131,7 +131,7 @@ async def register(gateway: Gateway) -> dict[str, str]:
     sectoral = await made.registered("sectoral_union", "металлургов")
     local = await made.registered("local_union", "сталеваров Темиртау")
     joined = await gateway.client.put(f"{REGISTRY}/organisations/{local}/affiliation", headers=made.headers,
-                                      json={"parent_id": sectoral, "valid_from": date.today().isoformat()})
+                                      json={"parent_id": sectoral, "valid_from": kazakhstan_today().isoformat()})
     assert joined.status_code == 200, joined.text
     reported = await gateway.client.put(f"{REGISTRY}/organisations/{local}/membership/2025", headers=made.headers,
                                         json={"total": 1200, "women": 700, "under_35": 300})

@@ -8,12 +8,12 @@ its ack, and across a server restart that the services do not notice.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import nats
 import pytest
 from sqlalchemy import func, select, update
 
+from kernel.calendar import kazakhstan_today
 from kernel.consumer import InboxRecord
 from kernel.outbox import OutboxMessage
 from services.bargaining.app import create_app as create_bargaining
@@ -207,7 +207,8 @@ async def test_bargaining_follows_the_registry_status_and_name_changes(services)
                                           headers={**staff, "If-Match": '"1"'})
     assert renamed.status_code == 200, renamed.text
     liquidated = await registry.client.post(f"/organisations/{party_id}/liquidation", headers=staff,
-                                            json={"liquidated_on": date.today().isoformat(), "reason": "congress"})
+                                            json={"liquidated_on": kazakhstan_today().isoformat(),
+                                                  "reason": "congress"})
     assert liquidated.status_code == 200, liquidated.text
 
     async def liquidated_in_bargaining() -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +23,7 @@ from contracts.registry import (
     OrganisationRegistered,
     StatusLapsed,
 )
-from kernel.calendar import KAZAKHSTAN
+from kernel.calendar import KAZAKHSTAN, kazakhstan_today
 from kernel.problems import PROBLEM_JSON
 from services.registry.app import create_app, definition
 from services.registry.organisations.models import Organisation
@@ -155,7 +155,7 @@ async def test_the_whole_procedure_keeps_its_history(registry: RunningService) -
     assert [e.subject for e in registrations] == [organisation_id]
 
 
-RECENTLY = (date.today() - timedelta(days=30)).isoformat()
+RECENTLY = (kazakhstan_today() - timedelta(days=30)).isoformat()
 
 
 async def registered_union(registry: RunningService, *, kind: str = "local_union", on: str = RECENTLY) -> str:
@@ -307,7 +307,7 @@ async def test_another_organisation_sees_nothing_private(registry: RunningServic
 
 async def test_bad_input_writes_nothing(registry: RunningService) -> None:
     client, staff = registry.client, registrar(registry)
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (kazakhstan_today() + timedelta(days=3)).isoformat()
     for body, pointer in ((application(kind="employer"), "/kind"), (application(founders=-1), "/founders"),
                           (application(region_code="123456789"), "/region_code"),
                           (application(sectors=["41", "41"]), "/sectors"),
