@@ -35,10 +35,10 @@ def compose(message: MailMessage, sender: str) -> EmailMessage:
     mail["From"] = formataddr(("NTC", sender))
     mail["To"] = message.to_address
     mail["Subject"] = message.subject
-    mail["Content-Language"] = message.language
     # Stable per message: a resend after a crash carries the same id, so mail clients can fold it.
     mail["Message-ID"] = make_msgid(idstring=message.id.hex, domain=sender.rsplit("@", 1)[-1])
     mail.set_content(message.body, charset="utf-8")
+    mail["Content-Language"] = message.language  # after set_content, which resets the Content-* headers
     return mail
 
 
