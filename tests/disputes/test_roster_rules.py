@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.disputes.roster.rules import Candidate, conflicts, rotation, serves_region
 
 UNION, EMPLOYER, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -63,3 +66,28 @@ def test_rotation_ties_are_broken_by_name_then_id_so_the_order_is_stable():
     b, a = person("B", last=same), person("A", last=same)
     assert [c.name for c in rotation([b, a], kind="mediator", parties=[], region_code=None, language=None)] == [
         "A", "B"]
+
+
+PARTIES = [UNION, EMPLOYER]
+candidates = st.lists(st.builds(
+    person, st.text(alphabet="АБВГДЕ", min_size=1, max_size=3),
+    kind=st.sampled_from(["mediator", "arbitrator"]),
+    regions=st.sampled_from([(), ("75",), ("35",), ("75", "35")]),
+    languages=st.sampled_from([("ru",), ("kk",), ("kk", "ru")]),
+    available=st.booleans(),
+    affiliations=st.sampled_from([(), (UNION,), (EMPLOYER,), (OTHER,)]),
+    last=st.one_of(st.none(), st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31),
+                                           timezones=st.just(UTC)))), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidates, st.sampled_from([None, "75", "35", "751010000"]), st.sampled_from([None, "kk", "ru"]))
+def test_rotation_offers_exactly_the_eligible_the_longest_waiting_first(people, region_code, language):
+    ordered = rotation(people, kind="mediator", parties=PARTIES, region_code=region_code, language=language)
+    eligible = [c for c in people if c.kind == "mediator" and c.available and not conflicts(c.affiliations, PARTIES)
+                and serves_region(c.regions, region_code) and (language is None or language in c.languages)]
+    assert sorted(ordered, key=lambda c: str(c.id)) == sorted(eligible, key=lambda c: str(c.id))
+    waited = [c.last_assigned_at for c in ordered]
+    never = [w for w in waited if w is None]
+    assert waited[:len(never)] == never  # never assigned come first
+    assert waited[len(never):] == sorted(waited[len(never):])  # then the least recently assigned
