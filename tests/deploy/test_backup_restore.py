@@ -106,17 +106,22 @@ async def test_the_guide_backs_up_and_restores_a_service_database(make_database,
 
     source_name = source.rsplit("/", 1)[1]
     target_name = f"ntc_test_restored_{uuid.uuid4().hex[:10]}"
+    # As in production: the restored database belongs to the service's own role, not a superuser.
+    owner = f"ntc_test_owner_{uuid.uuid4().hex[:10]}"
     backup = tmp_path / "registry.dump"
+    await _admin(f'CREATE ROLE "{owner}" LOGIN')
     try:
         run_steps("postgres", {"SOURCE_URL": f"postgresql://postgres@127.0.0.1:5432/{source_name}",
                                "BACKUP": str(backup), "ADMIN_URL": ADMIN_URL, "TARGET_DB": target_name,
-                               "OWNER": "postgres", "TARGET_URL": f"postgresql://postgres@127.0.0.1:5432/{target_name}"})
+                               "OWNER": owner, "TARGET_URL": f"postgresql://postgres@127.0.0.1:5432/{target_name}"})
         assert backup.stat().st_size > 0
-        await _drop(source_name)  # the original is gone
-        restored = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{target_name}"
+        await _admin(f'DROP DATABASE "{source_name}" WITH (FORCE)')  # the original is gone
+        # The service connects as the owner role (trust authentication here; a password in production).
+        restored = f"postgresql+asyncpg://{owner}@127.0.0.1:5432/{target_name}"
         await _serve_and_compare(restored, nats_server, signer, public_key, ids, before)
     finally:
-        await _drop(target_name)
+        await _admin(f'DROP DATABASE IF EXISTS "{target_name}" WITH (FORCE)')
+        await _admin(f'DROP ROLE IF EXISTS "{owner}"')
 
 
 async def _serve_and_compare(url: str, nats_server, signer, public_key: str, ids: list[str],
@@ -127,10 +132,10 @@ async def _serve_and_compare(url: str, nats_server, signer, public_key: str, ids
         assert await snapshot(registry, ids) == before
 
 
-async def _drop(name: str) -> None:
+async def _admin(statement: str) -> None:
     connection = await asyncpg.connect(ADMIN_URL)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(statement)
     finally:
         await connection.close()
 
