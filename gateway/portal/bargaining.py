@@ -183,7 +183,7 @@ async def negotiation_page(request: Request, negotiation_id: uuid.UUID) -> Respo
     for clause in sorted(clauses if clauses_status == 200 else [], key=lambda c: c["number"]):
         board[clause_column(clause)].append({**clause, "latest": latest_by_side(clause)})
     commission: dict[str, list[dict[str, Any]]] = {}
-    for member in negotiation.get("commission") or []:
+    for member in by_side(negotiation.get("commission") or []):
         commission.setdefault(member["side"], []).append(member)
     protocols = [{**protocol, "overdue": (_day(protocol["negotiate_until"]) or today) < today and bool(
         board["protocol"])} for protocol in negotiation.get("disagreement_protocols") or []]

@@ -11,7 +11,7 @@ import importlib.util
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,6 +39,7 @@ NAVIGATION = {
     "ru": ("Разделы", ["Реестр", "Коллективные переговоры", "Споры", "Уведомления", "Отчеты", "Администрирование"]),
     "en": ("Sections", ["Registry", "Bargaining", "Disputes", "Notifications", "Reports", "Administration"]),
 }
+REAL_SERVICES = ("registry", "bargaining", "disputes")
 SWITCH = {"kk": ("Тіл", "Қазақша"), "ru": ("Язык", "Русский"), "en": ("Language", "English")}
 
 pytestmark = [
@@ -50,8 +51,9 @@ pytestmark = [
 ]
 
 
-async def _create_staff(database_url: str) -> str:
-    """The staff account the tests sign in with; returns a registrar's API key for making test data."""
+async def _create_staff(database_url: str) -> tuple[str, str]:
+    """The staff account the tests sign in with; returns a registrar's and an administrator's API key for making
+    test data."""
     engine = create_engine(database_url)
     try:
         await upgrade(engine, MIGRATIONS_DIR)
@@ -59,46 +61,56 @@ async def _create_staff(database_url: str) -> str:
             await create_staff_account(session, email=EMAIL, display_name="Dana Registrar",
                                        roles=["administrator", "registrar"], password=PASSWORD)
             _, key = await issue_api_key(session, name="test data", roles=["registrar"], organisation_id=None)
+            _, administrator = await issue_api_key(session, name="test data (administrator)",
+                                                   roles=["administrator"], organisation_id=None)
             await session.commit()
     finally:
         await engine.dispose()
-    return key
+    return key, administrator
 
 
 @dataclass(frozen=True)
 class Platform:
     url: str
     registrar_key: str
+    administrator_key: str
 
 
 @pytest.fixture
 def platform(tmp_path: Path, nats_server: NatsServer) -> Iterator[Platform]:
-    """The gateway under uvicorn with the real registry behind it (its own SQLite file, a real
-    nats-server); the other services are the echo upstream."""
+    """The gateway under uvicorn with the real registry, bargaining and disputes services behind it (each its own
+    SQLite file, one real nats-server, so the registry's events reach the others); notifications is the echo
+    upstream."""
     private_key, public_key = generate_keypair()
-    registry = ServiceProcess("registry", {
-        "REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/registry.db",
-        "REGISTRY_NATS_URL": nats_server.url,
-        "REGISTRY_IDENTITY_PUBLIC_KEY": public_key,
-        "REGISTRY_ENVIRONMENT": "test",
-        "REGISTRY_LOG_LEVEL": "WARNING",
-    }, tmp_path)
-    registry.start()
+    services = {name: ServiceProcess(name, {
+        f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/{name}.db",
+        f"{name.upper()}_NATS_URL": nats_server.url,
+        f"{name.upper()}_IDENTITY_PUBLIC_KEY": public_key,
+        f"{name.upper()}_ENVIRONMENT": "test",
+        f"{name.upper()}_LOG_LEVEL": "WARNING",
+    }, tmp_path) for name in REAL_SERVICES}
+    started: list[ServiceProcess] = []
     echo = serve_in_thread(echo_app(TrickleGate()))
-    database_url = f"sqlite+aiosqlite:///{tmp_path}/gateway.db"
-    key = asyncio.run(_create_staff(database_url))
-    settings = GatewaySettings(
-        environment="test", identity_private_key=private_key, database_url=database_url,
-        service_urls={**{name: echo.url for name in SERVICES}, "registry": registry.url}, log_json=False,
-        log_level="WARNING", session_cookie_secure=False,  # plain http on loopback
-    )
-    gateway = serve_in_thread(create_app(settings))
+    gateway = None
     try:
-        yield Platform(url=gateway.url, registrar_key=key)
+        for service in services.values():
+            service.start()
+            started.append(service)
+        database_url = f"sqlite+aiosqlite:///{tmp_path}/gateway.db"
+        key, administrator = asyncio.run(_create_staff(database_url))
+        settings = GatewaySettings(
+            environment="test", identity_private_key=private_key, database_url=database_url,
+            service_urls={**{name: echo.url for name in SERVICES}, **{name: s.url for name, s in services.items()}},
+            log_json=False, log_level="WARNING", session_cookie_secure=False,  # plain http on loopback
+        )
+        gateway = serve_in_thread(create_app(settings))
+        yield Platform(url=gateway.url, registrar_key=key, administrator_key=administrator)
     finally:
-        gateway.stop()
+        if gateway is not None:
+            gateway.stop()
         echo.stop()
-        registry.stop()
+        for service in reversed(started):
+            service.stop()
 
 
 @pytest.fixture
@@ -338,6 +350,144 @@ def test_the_registry_pages(platform: Platform) -> None:
                           "Organisations in the register by tier and kind", "Organisations in the register by region"):
                 expect(page.get_by_role("img", name=chart)).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "registry-statistics.png"), full_page=True)
+            assert not [error for error in console_errors if "Content Security Policy" in error], console_errors
+        finally:
+            browser.close()
+
+
+def _make_bargaining_and_disputes(platform: Platform) -> dict[str, str]:
+    """Through the gateway's API: an employer and its union in the register, the demo disputes (eight, in six
+    regions, one conciliation stalled), a proposal left unanswered past its entry period, and a negotiation under
+    way with one clause on the table."""
+    import time
+
+    import httpx
+
+    from deploy.embedded.demo_disputes import load_disputes_demo
+
+    today = date.today()
+    with httpx.Client(base_url=platform.url, timeout=30,
+                      headers={"Authorization": f"Bearer {platform.administrator_key}"}) as api:
+        def registered(body: dict[str, object]) -> str:
+            application = api.post("/api/v1/registry/registrations", json=body | {
+                "founders": 30, "documents": ["application_form", "charter", "founding_congress_minutes",
+                                              "elected_bodies_decision", "legal_address_document"],
+                "officers": [{"role": "chair", "name": "Серік Ахметов"}]})
+            assert application.status_code == 201, application.text
+            decided = api.post(f"/api/v1/registry/registrations/{application.json()['id']}/decision",
+                               json={"outcome": "register"})
+            assert decided.status_code == 200, decided.text
+            return str(application.json()["organisation_id"])
+
+        entered = api.post("/api/v1/registry/organisations", json={
+            "kind": "employer", "name_kk": "Дала Металл", "name_ru": "АО «Дала Металл»", "region_code": "350000000",
+            "bin": "050340001235"})
+        assert entered.status_code == 201, entered.text
+        employer = str(entered.json()["id"])
+        union = registered({"kind": "primary_union_organisation", "name_kk": "Дала Металл кәсіподағы",
+                            "name_ru": "Профсоюз «Дала Металл»", "region_code": "350000000"})
+        ids = load_disputes_demo(api, platform.administrator_key, {"dala-metall": employer,
+                                                                   "dala-metall-union": union}, lambda _: None)
+        other_employer, other_union = ids["alatau-trans"], ids["alatau-trans-union"]
+        deadline = time.monotonic() + 60
+        for party in (employer, union, other_employer, other_union):  # bargaining hears of them from the registry
+            while api.get(f"/api/v1/bargaining/parties/{party}").status_code != 200:
+                assert time.monotonic() < deadline, f"bargaining never heard of {party}"
+                time.sleep(0.2)
+
+        def propose(subject: str, workers: str, employers: str, proposed_on: date) -> str:
+            answer = api.post("/api/v1/bargaining/negotiations", json={
+                "level": "enterprise", "subject_matter": subject, "initiator_id": workers,
+                "proposed_on": proposed_on.isoformat(), "parties": [
+                    {"organisation_id": workers, "side": "workers"}, {"organisation_id": employers,
+                                                                       "side": "employers"}]})
+            assert answer.status_code == 201, answer.text
+            return str(answer.json()["id"])
+
+        late = propose("Коллективный договор на 2027–2029 годы", union, employer, today - timedelta(days=30))
+        under_way = propose("Коллективный договор водителей", other_union, other_employer, today)
+        url = f"/api/v1/bargaining/negotiations/{under_way}"
+        assert api.post(f"{url}/entry", json={"organisation_id": other_employer}).status_code == 200
+        for side, party in (("workers", other_union), ("employers", other_employer)):
+            named = api.put(f"{url}/commission/{side}", json={"members": [
+                {"organisation_id": party, "name": f"{side} member", "position": "member"}]})
+            assert named.status_code == 200, named.text
+        assert api.post(f"{url}/commission/constitution").status_code == 200
+        clause = api.post(f"{url}/clauses", json={"category": "working_time", "title": "Rest between shifts",
+                                                  "text": "At least 12 hours between shifts.", "side": "workers"})
+        assert clause.status_code == 201, clause.text
+    return {"late": late, "under_way": under_way}
+
+
+def test_the_bargaining_and_disputes_pages(platform: Platform) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    made = _make_bargaining_and_disputes(platform)
+    url = platform.url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(locale="en-GB")
+            console_errors: list[str] = []
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+            page.goto(url + "/sign-in")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(url + "/")
+            # The dashboard's social-tension panel, drawn from the disputes service with the registry's region names.
+            expect(page.get_by_role("img", name="Social tension by region")).to_be_visible()
+            expect(page.get_by_role("table", name="Open disputes by region, most tense first")
+                   .get_by_role("rowheader", name="Karaganda Region")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "dashboard-tension.png"), full_page=True)
+
+            # Bargaining: the proposal nobody entered is flagged overdue; the clause board of the other.
+            sections = page.get_by_role("navigation", name="Sections")
+            sections.get_by_role("link", name="Bargaining").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Bargaining")
+            late = page.locator("tr.overdue")
+            expect(late).to_have_count(1)
+            expect(late.get_by_role("link")).to_have_attribute("href", f"/bargaining/negotiations/{made['late']}")
+            expect(late).to_contain_text("overdue")
+            page.screenshot(path=str(ARTIFACTS / "bargaining-negotiations.png"), full_page=True)
+            page.get_by_role("link", name="Коллективный договор водителей").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Коллективный договор водителей")
+            expect(page.get_by_role("heading", name="Open (1)")).to_be_visible()
+            expect(page.get_by_role("heading", name="In the protocol of disagreements (0)")).to_be_visible()
+            expect(page.get_by_text("At least 12 hours between shifts.")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "bargaining-negotiation.png"), full_page=True)
+            page.get_by_role("navigation", name="Bargaining pages").get_by_role("link", name="Agreements in force") \
+                .click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Agreements in force")
+            expect(page.get_by_role("heading", name="Collective bargaining coverage")).to_be_visible()
+
+            # Disputes: the stalled conciliation, filtered; its timeline; the statistics' charts.
+            sections.get_by_role("link", name="Disputes").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Disputes")
+            expect(page.locator("#disputes tbody tr")).to_have_count(8)
+            page.get_by_label("Stalled only").check()
+            page.get_by_role("button", name="Filter").click()
+            stalled = page.locator("#disputes tbody tr")
+            expect(stalled.first).to_contain_text("stalled")
+            assert stalled.count() == page.locator("#disputes tbody tr.stalled").count() >= 1
+            page.screenshot(path=str(ARTIFACTS / "disputes-stalled.png"), full_page=True)
+            stalled.first.get_by_role("link").click()
+            expect(page.locator("#stalled-notice")).to_be_visible()
+            expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+            expect(page.locator("#timeline tr.stalled")).to_have_count(1)
+            page.screenshot(path=str(ARTIFACTS / "disputes-dispute.png"), full_page=True)
+            page.get_by_role("navigation", name="Disputes pages").get_by_role("link", name="Statistics").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Disputes statistics")
+            for chart in ("Social tension by region", "Collective disputes by region", "Collective disputes by cause"):
+                expect(page.get_by_role("img", name=chart)).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "disputes-statistics.png"), full_page=True)
+
+            # The same pages in Kazakh.
+            page.get_by_role("navigation", name="Language").get_by_role("link", name="Қазақша").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Даулар статистикасы")
+            page.goto(url + "/bargaining")
+            expect(page.locator("tr.overdue")).to_contain_text("мерзімі өтіп кетті")
             assert not [error for error in console_errors if "Content Security Policy" in error], console_errors
         finally:
             browser.close()
