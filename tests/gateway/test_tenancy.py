@@ -27,7 +27,7 @@ from tests.support.tenancy import OPERATIONS, TENANT_OBJECTS, Route, TenantObjec
 
 API = "/api/v1"
 # The registry's events create the inbox messages and bargaining's parties.
-OWNING_SERVICES = ("registry", "bargaining", "notifications")
+OWNING_SERVICES = ("registry", "bargaining", "disputes", "notifications")
 
 
 @dataclass
@@ -81,6 +81,7 @@ async def platform(make_database, nats_server, public_key: str, make_gateway: Ga
                                              organisation_id=uuid.UUID(organisation_id), name=f"{name} system")
             tenants.append(Tenant(name, organisation_id, key))
         await _open_negotiations(gateway, tenants, registrar_key)
+        await _open_disputes_cases(gateway, tenants, registrar_key)
         for tenant in tenants:
             for kind in TENANT_OBJECTS:
                 await eventually(lambda t=tenant, k=kind: _own_ids(gateway, t, k), timeout=30,
@@ -122,6 +123,51 @@ async def _open_negotiations(gateway: Gateway, tenants: list[Tenant], registrar_
         entered = await gateway.client.post(f"{API}/bargaining/negotiations/{proposed.json()['id']}/entry",
                                             headers=officer, json={"organisation_id": other})
         assert entered.status_code == 200, entered.text
+
+
+async def _open_disputes_cases(gateway: Gateway, tenants: list[Tenant], registrar_key: str) -> None:
+    """An individual dispute and a complaint of each tenant's own, none shared with the other tenant.
+
+    The union files both against a third employer; employer B registers an application at its own
+    commission, and a complaint about B (taken in by staff, without a union) is opened for inspection
+    so that B is told of it.
+    """
+    union, employer = tenants
+    _, officer_key = await gateway.issue_key(roles=("dispute_officer",), name="disputes clerk")
+    _, inspector_key = await gateway.issue_key(roles=("labour_inspector",), name="labour inspectorate")
+    officer = {"Authorization": f"Bearer {officer_key}"}
+    inspector = {"Authorization": f"Bearer {inspector_key}"}
+    registered = await gateway.client.post(f"{API}/registry/organisations", headers={
+        "Authorization": f"Bearer {registrar_key}"}, json={
+        "kind": "employer", "name_kk": "Үшінші", "name_ru": "Третий работодатель", "bin": make_bin("99014000777")})
+    assert registered.status_code == 201, registered.text
+    third = registered.json()["id"]
+
+    async def known(organisation_id: str) -> bool:
+        found = await gateway.client.get(f"{API}/disputes/parties/{organisation_id}", headers=officer)
+        return found.status_code == 200
+
+    for organisation_id in (union.organisation_id, employer.organisation_id, third):
+        await eventually(lambda o=organisation_id: known(o), timeout=30, what="disputes' parties")
+    application = {"employee_name": "Employee", "subject": "pay", "claim": "Unpaid overtime",
+                   "violation_known_on": "2026-01-10"}
+    complaint = {"category": "threat_of_dismissal", "complainant": {"name": "Complainant"},
+                 "description": "Threatened with dismissal for joining the union."}
+    for headers, body in (
+        (union.headers, application | {"employer_id": third, "union_id": union.organisation_id}),
+        (employer.headers, application | {"employer_id": employer.organisation_id}),
+    ):
+        filed = await gateway.client.post(f"{API}/disputes/individual-disputes", headers=headers, json=body)
+        assert filed.status_code == 201, filed.text
+    filed = await gateway.client.post(f"{API}/disputes/complaints", headers=union.headers,
+                                      json=complaint | {"employer_id": third, "union_id": union.organisation_id})
+    assert filed.status_code == 201, filed.text
+    filed = await gateway.client.post(f"{API}/disputes/complaints", headers=officer,
+                                      json=complaint | {"employer_id": employer.organisation_id})
+    assert filed.status_code == 201, filed.text
+    opened = await gateway.client.post(f"{API}/disputes/complaints/{filed.json()['id']}/inspection",
+                                       headers=inspector, json={"inspector": "Inspector"})
+    assert opened.status_code == 200, opened.text
 
 
 async def _own_ids(gateway: Gateway, tenant: Tenant, kind: TenantObject) -> list[str]:

@@ -78,6 +78,31 @@ TENANT_OBJECTS: tuple[TenantObject, ...] = (
         },
     ),
     TenantObject(
+        service="disputes",
+        kind="individual dispute",
+        list_path="/individual-disputes",
+        ids_of=_items,
+        operations={
+            "read": Route("GET", "/individual-disputes/{id}"),
+            # The employer (its commission) and the employee's union may both take the dispute to court.
+            "update": Route("POST", "/individual-disputes/{id}/court-referral",
+                            {"court": "Specialised inter-district court", "reason": "tenancy check"}),
+            "delete": NOT_YET("applications are withdrawn or referred to court, never deleted"),
+        },
+    ),
+    TenantObject(
+        service="disputes",
+        kind="freedom-of-association complaint",
+        list_path="/complaints",
+        ids_of=_items,
+        operations={
+            "read": Route("GET", "/complaints/{id}"),
+            "update": NOT_YET("a complaint is changed only by the labour inspectorate (staff); its union and "
+                              "its employer read it"),
+            "delete": NOT_YET("complaints are closed by the inspectorate, never deleted"),
+        },
+    ),
+    TenantObject(
         service="notifications",
         kind="inbox message",
         list_path="/inbox",

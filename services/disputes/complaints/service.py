@@ -125,7 +125,10 @@ async def receive(session: AsyncSession, *, body: ComplaintCreate, identity: Ide
         raise Problem(403, "forbidden", "Forbidden", "Complaints are filed by a union, or taken in by staff with "
                       "the role dispute_officer, labour_inspector or administrator.")
     received_on = checked_day(body.received_on, "/received_on")
-    law = rules.rules_on(received_on)
+    try:
+        law = rules.rules_on(received_on)
+    except LookupError as exc:
+        raise invalid("/received_on", "rules_in_force", str(exc)) from None
     if law.category(body.category) is None:
         raise invalid("/category", "known_code", f"unknown category {body.category!r}; known: "
                                                  f"{', '.join(c.code for c in law.categories)}")

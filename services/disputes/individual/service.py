@@ -160,9 +160,16 @@ def evaluate(law: rules.IndividualRules, body: PreCheckIn | IndividualCreate, *,
                           exemptions=exemptions, rules=law.code)
 
 
+def law_on(filed_on: date) -> rules.IndividualRules:
+    try:
+        return rules.rules_on(filed_on)
+    except LookupError as exc:
+        raise invalid("/filed_on", "rules_in_force", str(exc)) from None
+
+
 async def pre_check(session: AsyncSession, *, body: PreCheckIn) -> PreCheckPublic:
     filed_on = checked_day(body.filed_on, "/filed_on")
-    return evaluate(rules.rules_on(filed_on), body, step=body.step, filed_on=filed_on,
+    return evaluate(law_on(filed_on), body, step=body.step, filed_on=filed_on,
                     calendar=await load_calendar(session))
 
 
@@ -182,7 +189,7 @@ async def file(session: AsyncSession, *, body: IndividualCreate, identity: Ident
     if body.union_id is not None:
         await eligible_party(session, body.union_id, pointer="/union_id", kinds=UNION_KINDS, role="a union")
     filed_on = checked_day(body.filed_on, "/filed_on")
-    law = rules.rules_on(filed_on)
+    law = law_on(filed_on)
     calendar = await load_calendar(session)
     checked = evaluate(law, body, step="commission", filed_on=filed_on, calendar=calendar)
     due = rules.decision_due(filed_on, law, calendar)
