@@ -10,7 +10,8 @@ same id when an ack is lost, as the registry's relay does) while deadlines fall 
 Mid-stream one replica is SIGKILLed, then the NATS node leading the registry's stream.
 
 Counted at the end: every event applied once (inbox and projection), none twice; every deadline
-event recorded once and published once; no duplicate in either stream.
+event recorded once and published once; no duplicate in either stream. Then the node and the
+replica come back: the node catches up, and the replica repeats nothing.
 """
 
 from __future__ import annotations
@@ -308,10 +309,37 @@ async def test_nothing_lost_or_applied_twice_when_a_nats_node_and_a_replica_die(
         # The surviving replica did the work after the kill; the killed one really is gone.
         assert replicas[0].process.poll() is not None
         assert replicas[1].process.poll() is None
+
+        # Both come back: the node catches up on everything it missed, and the restarted replica
+        # (its sweeper sweeps at once on start, its consumer re-binds) repeats nothing.
+        victim.start()
+        await asyncio.to_thread(replicas[0].start, 90)
+        await eventually(lambda: _caught_up(urls, victim.name), timeout=60, what=f"{victim.name} caught up")
+        await asyncio.sleep(2)
+        assert await count(sessionmaker, applied) == EVENTS
+        assert await count(sessionmaker, select(func.count()).select_from(Party)) == EVENTS
+        assert await count(sessionmaker, deadline_rows) == len(deadline_keys)
     finally:
         for r in replicas:
             with contextlib.suppress(Exception):
                 r.stop()
+
+
+async def _caught_up(urls: list[str], node: str) -> bool:
+    """Every stream's copy on ``node`` is current, with nothing left to copy."""
+    connection = await nats.connect(servers=urls)
+    try:
+        js = connection.jetstream(timeout=5)
+        for name in ("REGISTRY_EVENTS", "BARGAINING_EVENTS"):
+            cluster = (await js.stream_info(name)).cluster
+            peers = {peer.name: peer for peer in cluster.replicas or []}
+            if cluster.leader != node and not (node in peers and peers[node].current and not peers[node].lag):
+                return False
+        return True
+    except Exception:  # a node restarting: ask again
+        return False
+    finally:
+        await connection.close()
 
 
 async def _at_least(sessionmaker, query, n: int) -> bool:
