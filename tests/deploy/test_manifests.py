@@ -263,6 +263,8 @@ def test_each_application_has_probes_replicas_a_budget_and_an_autoscaler(overlay
         autoscaler = autoscalers[app]["spec"]
         assert autoscaler["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": app}
         assert 2 <= autoscaler["minReplicas"] < autoscaler["maxReplicas"], app
+        # Applying the manifests must not fight the autoscaler by setting fewer replicas than its minimum.
+        assert deployment["spec"]["replicas"] == autoscaler["minReplicas"], app
         assert services[app]["spec"]["type"] == "ClusterIP", app
         assert services[app]["spec"]["selector"].items() <= labels.items(), app
 
