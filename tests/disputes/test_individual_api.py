@@ -249,6 +249,12 @@ async def test_a_missed_decision_period_is_recorded_once(sweeping_disputes: Runn
     body = (await client.get(f"/individual-disputes/{silent}", headers=org(service, employer, "employer"))).json()
     assert body["decision_overdue_since"] == "2026-04-16"
     assert body["allowed_actions"] == ["decide", "refer_to_court", "withdraw"]
+    # The other application was decided on 26 March but no copies were recorded: due by Monday 30 March (three
+    # calendar days end on Sunday 29th), overdue from the 31st, also announced once.
+    copies = [e for e in await events_of(service, DeadlineMissed.event_type) if e.data["kind"] == "individual_copies"]
+    assert [e.data["subject_id"] for e in copies] == [decided] and copies[0].data["due_on"] == "2026-03-30"
+    other = (await client.get(f"/individual-disputes/{decided}", headers=staff(service, "analyst"))).json()
+    assert (other["status"], other["copies_overdue_since"]) == ("decided", "2026-03-31")
     # The employee may now go to court without the decision.
     court = await client.post(f"/individual-disputes/{silent}/court-referral", headers=org(service, union),
                               json={"court": "District court No. 2", "reason": "No decision within 15 working days"})

@@ -239,7 +239,8 @@ async def decide(session: AsyncSession, dispute_id: uuid.UUID, *, body: Decision
     await meet_deadline(session, deadline_key(DECISION, dispute.id))
     await schedule_deadline(
         session, key=deadline_key(COPIES, dispute.id), kind=COPIES, subject_id=dispute.id, due_on=dispute.copies_due,
-        approaching_on=decided_on, audience=audience(dispute), article=law.copies_period.article,
+        # A period of a few days: the reminder goes out on its last day.
+        approaching_on=dispute.copies_due, audience=audience(dispute), article=law.copies_period.article,
         details={"rules": law.code})
     if dispute.execution_due is not None:
         await schedule_deadline(
