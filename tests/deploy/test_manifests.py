@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -514,3 +516,68 @@ def test_every_variable_the_compose_file_sets_is_a_real_setting():
     for app in APPS:
         for variable in services[app]["environment"]:
             _check_setting(variable, f"compose {app}")
+
+
+# --------------------------------------------------------------------------- the image's command line
+
+
+def image_entrypoint() -> list[str]:
+    dockerfile = (ROOT / "deploy" / "container" / "Dockerfile").read_text().replace("\\\n", "")
+    (line,) = [line for line in dockerfile.splitlines() if line.startswith("ENTRYPOINT ")]
+    return json.loads(line.removeprefix("ENTRYPOINT "))
+
+
+def test_the_registry_starts_from_the_image_s_entrypoint_and_the_manifest_s_arguments(tmp_path, nats_server,
+                                                                                      public_key):
+    """No Docker here: the same command line (entrypoint + the Deployment's args), the same PYTHONPATH, the
+    dev overlay's ConfigMap and the production environment, on this machine; the service comes up ready."""
+    import httpx
+
+    from tests.support.nats import free_port
+
+    objects = render(K8S / "overlays" / "dev")
+    (container,) = of_kind(objects, "Deployment")["registry"]["spec"]["template"]["spec"]["containers"]
+    argv = image_entrypoint() + container["args"]
+    assert argv[0] == "python"
+    port = free_port()
+    argv[0] = sys.executable
+    argv[argv.index("--port") + 1] = str(port)
+    argv[argv.index("--host") + 1] = "127.0.0.1"  # loopback only in a test
+    config = of_kind(objects, "ConfigMap")["ntc-platform"]["data"]
+    env = {**os.environ, **{k: v for k, v in config.items() if k.startswith("REGISTRY_")},
+           "PYTHONPATH": f"{ROOT / 'libs'}:{ROOT}",  # the image's /app/libs:/app
+           "REGISTRY_NATS_URL": nats_server.url, "REGISTRY_IDENTITY_PUBLIC_KEY": public_key,
+           "REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"}
+    assert env["REGISTRY_ENVIRONMENT"] == "production"
+    log = (tmp_path / "registry.log").open("wb")
+    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / "registry.log").read_text()[-3000:]
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                if ready.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "registry.log").read_text()[-3000:]
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/regions", timeout=5).status_code == 200
+        # The docs page is built for the gateway's path (--root-path): its OpenAPI link goes through it.
+        docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5)
+        assert docs.status_code == 200 and "/api/v1/registry/openapi.json" in docs.text
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def test_a_production_service_refuses_to_start_without_its_secret(tmp_path):
+    """What the manifests rely on: with *_ENVIRONMENT=production, no identity key means no start."""
+    result = subprocess.run([sys.executable, "-c", "from services.registry.settings import RegistrySettings; "
+                             "RegistrySettings()"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "REGISTRY_ENVIRONMENT": "production",
+                                 "REGISTRY_IDENTITY_PUBLIC_KEY": "changeme", "PYTHONPATH": f"{ROOT / 'libs'}:{ROOT}"})
+    assert result.returncode != 0 and "identity_public_key must be set to a real secret" in result.stderr
