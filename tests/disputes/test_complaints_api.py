@@ -64,6 +64,10 @@ async def test_a_complaint_from_intake_to_findings(disputes: RunningService) -> 
                               json=complaint_body(employer, None))).status_code == 403
     assert await events_of(service, ComplaintReceived.event_type) == []
 
+    law = (await client.get("/complaints/rules", headers=e)).json()
+    assert "dismissal_of_union_leader" in {c["code"] for c in law["categories"]}
+    assert law["consideration_period_working_days"]["verify"] is True
+
     filed = await client.post("/complaints", headers=u, json=complaint_body(employer, union))
     assert filed.status_code == 201, filed.text
     body = filed.json()

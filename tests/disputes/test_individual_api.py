@@ -214,6 +214,13 @@ async def test_pre_check_explains_the_time_limit_and_the_exemptions(disputes: Ru
         "exemptions": ["ministry"]})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["pointer"] == "/exemptions"
     assert (await client.post("/individual-disputes/pre-check", json=base)).status_code == 401
+    # The law behind the answers is readable as data, with its articles.
+    law = (await client.get("/individual-disputes/rules?on=2026-03-10", headers=headers)).json()
+    assert law["decision_period_working_days"]["value"] == 15 and law["time_limits"]["reinstatement"]["court"][
+        "value"] == 2
+    assert {e["code"] for e in law["exemptions"]} >= {"micro_enterprise", "domestic_worker", "head_of_employer"}
+    before = await client.get("/individual-disputes/rules?on=2010-01-01", headers=headers)
+    assert before.status_code == 422 and before.json()["errors"][0]["rule"] == "rules_in_force"
 
 
 async def test_a_missed_decision_period_is_recorded_once(sweeping_disputes: RunningService, clock: Clock) -> None:

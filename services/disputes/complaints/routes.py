@@ -4,13 +4,15 @@ Reads commit too: the audit row of a read of the full record is written with it.
 """
 
 import uuid
+from datetime import date
 
 from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.calendar import checked_day
 from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
-from kernel.problems import PROBLEM_JSON, ProblemBody
+from kernel.problems import PROBLEM_JSON, ProblemBody, invalid
 from services.disputes.access import Caller
 from services.disputes.complaints import rules, service
 from services.disputes.complaints.models import Complaint
@@ -72,6 +74,15 @@ async def _committed(session: AsyncSession, complaint: Complaint, view: View) ->
     result = complaint_view(complaint, view)
     await session.commit()
     return result
+
+
+@router.get("/rules", summary="The categories of complaint and the inspectorate's period in force on a day")
+async def rules_in_force(_: Caller, on: date | None = None) -> rules.ComplaintRules:
+    day = checked_day(on, "query:/on")
+    try:
+        return rules.rules_on(day)
+    except LookupError as exc:
+        raise invalid("query:/on", "rules_in_force", str(exc)) from None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintPublic,

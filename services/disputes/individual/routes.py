@@ -1,10 +1,12 @@
 """Individual labour disputes over HTTP: thin routes; the service decides; each write commits once."""
 
 import uuid
+from datetime import date
 
 from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.calendar import checked_day
 from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
 from kernel.problems import PROBLEM_JSON, ProblemBody
@@ -49,6 +51,12 @@ async def dispute_view(session: AsyncSession, dispute: IndividualDispute) -> Ind
         copies_article=law.copies_period.article,
         allowed_actions=[a.value for a in rules.allowed_actions(dispute.status)],
     )
+
+
+@router.get("/rules", summary="The rule set in force on a day: periods, art. 160 time limits, suspension grounds, "
+            "exemptions, subjects (each with its article; unconfirmed figures marked verify)")
+async def rules_in_force(_: Caller, on: date | None = None) -> rules.IndividualRules:
+    return service.law_on(checked_day(on, "query:/on"))
 
 
 @router.post("/pre-check", summary="Is an application in time (art. 160), and is the commission step mandatory "
