@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.embedded.demo_bargaining import DEMO_AGREEMENTS, BargainingDemoError, load_bargaining_demo
+from deploy.embedded.demo_disputes import DEMO_DISPUTES, DisputesDemoError, load_disputes_demo
 from kernel.calendar import kazakhstan_today
 
 REGISTER_PATH = "/api/v1/registry/organisations"
@@ -145,8 +146,8 @@ class DemoError(Exception):
     pass
 
 
-# A failure while bargaining the demo agreements is reported like any other demo failure.
-DEMO_ERRORS = (DemoError, BargainingDemoError)
+# A failure while recording the demo agreements or disputes is reported like any other demo failure.
+DEMO_ERRORS = (DemoError, BargainingDemoError, DisputesDemoError)
 
 
 @dataclass
@@ -241,11 +242,13 @@ def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequen
         # A key for an organisation that is no longer registered (its database was reset) is useless.
         if entry is None or entry.organisation_id != organisation_id:
             create_key(demo_key, organisation_id, names[demo_key.organisation_slug])
+    administrator = credentials.keys["administrator"].key
     with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
-        load_bargaining_demo(client, credentials.keys["administrator"].key, credentials.organisations,
-                             kazakhstan_today().year, out)
-    out(f"  demo data ready: {len(DEMO_ORGANISATIONS)} organisations, {len(credentials.keys)} API keys, "
-        f"{len(DEMO_AGREEMENTS)} agreements in force")
+        load_bargaining_demo(client, administrator, credentials.organisations, kazakhstan_today().year, out)
+        credentials.organisations.update(load_disputes_demo(client, administrator, credentials.organisations, out))
+        credentials.save(credentials_file)
+    out(f"  demo data ready: {len(credentials.organisations)} organisations, {len(credentials.keys)} API keys, "
+        f"{len(DEMO_AGREEMENTS)} agreements in force, {len(DEMO_DISPUTES)} collective disputes")
     return credentials
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from deploy.embedded import runner
 from deploy.embedded.demo import DEMO_KEYS, DEMO_ORGANISATIONS
+from deploy.embedded.demo_disputes import DEMO_DISPUTES, DEMO_EMPLOYERS
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE_NAMES = [c.name for c in runner.SERVICES]
@@ -329,6 +330,19 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
     assert report["by_region"] == [{"key": "350000000", "covered": 4_200, "employees": 561_400, "rate": 0.7}]
     assert report["by_sector"] == [{"key": "24", "covered": 89_200, "employees": 117_800, "rate": 75.7}]
 
+    # The demo disputes give the social-tension view something in six regions.
+    tension = httpx.get(f"{gateway}/api/v1/disputes/statistics/social-tension", headers=administrator, timeout=10)
+    assert tension.status_code == 200, tension.text
+    assert len([region for region in tension.json()["regions"] if region["open_disputes"]]) >= 5
+    assert tension.json()["total_open"] >= 6
+
+    # The worked example of docs/employer-api.md runs as written against the demo keys.
+    example = subprocess.run([sys.executable, str(REPO / "docs/examples/employer_system.py"), "--gateway", gateway,
+                              "--credentials", str(credentials_file)], capture_output=True, text=True, timeout=120)
+    assert example.returncode == 0, example.stdout + example.stderr
+    assert json.loads(example.stdout.splitlines()[-1])["dispute_status"] == "partly_accepted"
+    assert "-> 412" in example.stdout and "-> 428" in example.stdout
+
     os.kill(r.process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
     assert r.finish(timeout=20) == 0, r.output
     assert_nothing_left(data_dir)
@@ -338,9 +352,14 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
     runners.append(again)
     portal = again.wait_for(r"Portal:\s+(http://\S+)", timeout=90).group(1)
     total = httpx.get(f"{portal}api/v1/registry/organisations", timeout=10).json()["total"]
-    assert total == len(DEMO_ORGANISATIONS) + 1
+    assert total == len(DEMO_ORGANISATIONS) + 2 * len(DEMO_EMPLOYERS) + 1  # each demo employer with its union
     negotiations = httpx.get(f"{portal}api/v1/bargaining/negotiations", headers=administrator, timeout=10)
-    assert negotiations.json()["total"] == 2, "the demo agreements were bargained again"
+    # The two demo agreements and the worked example's negotiation; nothing recorded twice.
+    assert negotiations.json()["total"] == 2 + 1, "the demo agreements were bargained again"
+    disputes = httpx.get(f"{portal}api/v1/disputes/collective-disputes", headers=administrator, timeout=10)
+    # The demo disputes, the worked example's demands and the draft its protocol of disagreements opened.
+    assert disputes.json()["total"] == len(DEMO_DISPUTES) + 2, "the demo disputes were recorded again"
+    assert [d["status"] for d in disputes.json()["items"]].count("draft") == 1
     assert json.loads(credentials_file.read_text())["keys"] == credentials["keys"]
     again.process.send_signal(signal.SIGTERM)
     assert again.finish(timeout=20) == 0, again.output
