@@ -14,7 +14,7 @@
         GATEWAY_API_CLIENT_TOKEN_MINUTES.
     list-api-clients
     create-staff --email E --name N --roles r1,r2 [--password-stdin]
-        A portal account (roles: registrar, bargaining_officer, dispute_officer, analyst,
+        A portal account (roles: registrar, bargaining_officer, dispute_officer, labour_inspector, analyst,
         administrator). The password (12 characters or more) is read from stdin with
         --password-stdin, otherwise asked for twice without echo.
     set-staff-password --email E [--password-stdin]

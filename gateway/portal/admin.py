@@ -43,7 +43,8 @@ from kernel.problems import Problem
 router = APIRouter(include_in_schema=False)
 
 ROLE_LABELS = {"registrar": N_("Registrar"), "bargaining_officer": N_("Bargaining officer"),
-               "dispute_officer": N_("Dispute officer"), "analyst": N_("Analyst"),
+               "dispute_officer": N_("Dispute officer"), "labour_inspector": N_("Labour inspector"),
+               "analyst": N_("Analyst"),
                "administrator": N_("Administrator")}
 # What a refused form tells the administrator, by the field and rule the service named.
 FIELD_MESSAGES = {

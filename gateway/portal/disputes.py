@@ -26,8 +26,8 @@ from markupsafe import Markup
 
 from gateway.i18n import N_
 from gateway.portal import charts, figures
-from gateway.portal.registry import _int, _local_name, _reference_names, _sectors, _staff
-from gateway.portal.routes import SECTION_BY_SLUG, language_of, render, translate
+from gateway.portal.registry import _checked_form, _int, _local_name, _messages, _reference_names, _sectors, _staff
+from gateway.portal.routes import SECTION_BY_SLUG, csrf_refused, language_of, redirect, render, translate
 from gateway.portal.upstream import Refusal, ServiceUnavailable, call
 from gateway.staff.service import SignedIn
 from kernel.calendar import kazakhstan_today
@@ -205,7 +205,7 @@ def _current_stage(dispute: dict[str, Any]) -> dict[str, Any] | None:
     return stages[-1] if stages else None
 
 
-# --------------------------------------------------------------------------- one dispute
+# --------------------------------------------------------------------------- statistics
 
 
 @router.get("/disputes/statistics", response_class=HTMLResponse)
@@ -226,30 +226,6 @@ async def statistics_page(request: Request) -> Response:
         "statistics": statistics, "refusal": None if statistics or status == 404 else Refusal.of(status, body),
         "charts": rendered, "tension": tension, "regions": regions,
         "number": lambda value: figures.format_number(value, language),
-    })
-
-
-@router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
-async def dispute_page(request: Request, dispute_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
-    language = language_of(request)
-    try:
-        (status, dispute), regions = await asyncio.gather(_get(request, f"/collective-disputes/{dispute_id}"),
-                                                          region_names(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, dispute))
-    if not isinstance(dispute, dict) or not isinstance(dispute.get("stages"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
-    today = kazakhstan_today()
-    decision = dispute.get("strike_decision") if isinstance(dispute.get("strike_decision"), dict) else None
-    return _page(request, current, "disputes_dispute.html", {
-        "dispute": dispute, "today": today, "deadlines": deadlines(dispute, today), "decision": decision,
-        "warnings": (decision or {}).get("warnings") or [], "is_overdue": overdue(dispute, today),
-        "is_stalled": stalled(dispute), "regions": regions,
     })
 
 
@@ -331,3 +307,239 @@ async def social_tension(request: Request, language: str, *, timeout: float | No
                              fmt=lambda value: figures.format_number(round(value, 1), language)) if rows else None
     return {"available": True, "as_of": body.get("as_of"), "method": str(body.get("method") or ""),
             "regions": rows, "total_open": total_open, "chart": chart, "stage_labels": STATUS_LABELS}
+
+
+# --------------------------------------------------------------------------- the roster
+
+
+ROSTER_KIND_LABELS = {"mediator": N_("mediator"), "arbitrator": N_("labour arbitrator")}
+
+
+@router.get("/disputes/roster", response_class=HTMLResponse)
+async def roster_page(request: Request) -> Response:
+    current = await _staff(request, READERS)
+    if isinstance(current, Response):
+        return current
+    language = language_of(request)
+    query = request.query_params
+    filters = {"kind": query.get("kind", "") if query.get("kind") in ROSTER_KIND_LABELS else "",
+               "available": "true" if query.get("available") == "true" else ""}
+    page = _int(query.get("page"))
+    params = {name: value for name, value in filters.items() if value}
+    try:
+        (status, body), regions = await asyncio.gather(
+            _get(request, "/roster", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}),
+            region_names(request, language))
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return _refused(request, current, Refusal.of(status, body))
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    total = int(body.get("total") or 0)
+    return _page(request, current, "disputes_roster.html", {
+        "items": body["items"], "total": total, "page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "filters": filters, "regions": regions, "kind_labels": ROSTER_KIND_LABELS,
+        "page_link": lambda number: "/disputes/roster?" + urlencode({**params, "page": number}),
+    })
+
+
+# --------------------------------------------------------------------------- freedom-of-association complaints
+#
+# The complainant is shielded from the employer (ILO C87, C98): the disputes service decides who sees the full
+# record — the labour inspectorate and the complainant's union — and audits every full read; other staff get the
+# shielded view, which these pages show as it comes. Staff take complaints in (dispute officers, inspectors,
+# administrators); only the inspectorate handles them.
+
+COMPLAINT_STATUS_LABELS = {"received": N_("received"), "under_inspection": N_("under inspection"),
+                           "findings": N_("findings recorded"), "closed": N_("closed")}
+COMPLAINT_CATEGORY_LABELS = {
+    "threat_of_dismissal": N_("Threats of dismissal for union membership"),
+    "dismissal_of_union_leader": N_("Dismissal of a union leader or activist"),
+    "non_renewal_of_union_leader": N_("Non-renewal of a union leader's contract"),
+    "pressure_to_change_union": N_("Pressure to leave the union or move to another (management-led) union"),
+    "refusal_to_bargain": N_("Refusal to bargain"),
+    "surveillance": N_("Surveillance or questioning of members"),
+    "other_interference": N_("Other interference with freedom of association"),
+}
+OUTCOME_LABELS = {"upheld": N_("upheld"), "not_upheld": N_("not upheld")}
+INTAKE = ("dispute_officer", "labour_inspector", "administrator")
+INSPECTORS = ("labour_inspector", "administrator")
+COMPLAINT_READERS = ("dispute_officer", "labour_inspector", "administrator", "analyst")
+INTAKE_FIELDS = ("category", "employer_id", "union_id", "name", "contact", "position", "description", "received_on")
+HANDLING = {"inspection": "start_inspection", "findings": "record_findings", "closure": "close"}
+
+
+def _complaint_page(request: Request, current: tuple[SignedIn, str], template: str, context: dict[str, Any],
+                    status: int = 200) -> HTMLResponse:
+    roles = set(current[0].account.roles)
+    return _page(request, current, template, {
+        "complaint_status_labels": COMPLAINT_STATUS_LABELS, "category_labels": COMPLAINT_CATEGORY_LABELS,
+        "outcome_labels": OUTCOME_LABELS, "may_take_in": bool(roles & set(INTAKE)),
+        "may_handle": bool(roles & set(INSPECTORS)), **context}, status=status)
+
+
+@router.get("/disputes/complaints", response_class=HTMLResponse)
+async def complaints_page(request: Request) -> Response:
+    current = await _staff(request, COMPLAINT_READERS)
+    if isinstance(current, Response):
+        return current
+    wanted = request.query_params.get("status", "")
+    wanted = wanted if wanted in COMPLAINT_STATUS_LABELS else ""
+    page = _int(request.query_params.get("page"))
+    params = {"status": wanted} if wanted else {}
+    try:
+        status, body = await _get(request, "/complaints", {**params, "limit": PAGE_SIZE,
+                                                           "offset": (page - 1) * PAGE_SIZE})
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return _refused(request, current, Refusal.of(status, body))
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    total = int(body.get("total") or 0)
+    today = kazakhstan_today()
+    return _complaint_page(request, current, "disputes_complaints.html", {
+        "items": body["items"], "total": total, "page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "wanted": wanted, "overdue": {item["id"] for item in body["items"] if _complaint_overdue(item, today)},
+        "page_link": lambda number: "/disputes/complaints?" + urlencode({**params, "page": number}),
+    })
+
+
+def _complaint_overdue(complaint: dict[str, Any], today: date) -> bool:
+    """The inspectorate's consideration period ran out before its findings (the full view only carries it)."""
+    if complaint.get("overdue_since"):
+        return complaint.get("status") in ("received", "under_inspection")
+    due = _day(complaint.get("consideration_due"))
+    return due is not None and due < today and complaint.get("status") in ("received", "under_inspection")
+
+
+def _intake_form(request: Request, current: tuple[SignedIn, str], *, entered: dict[str, str] | None = None,
+                 errors: list[str] | None = None, status: int = 200) -> HTMLResponse:
+    return _complaint_page(request, current, "disputes_complaint_new.html", {
+        "entered": entered or {name: "" for name in INTAKE_FIELDS}, "errors": errors or []}, status=status)
+
+
+@router.get("/disputes/complaints/new", response_class=HTMLResponse)
+async def new_complaint(request: Request) -> Response:
+    current = await _staff(request, INTAKE)
+    if isinstance(current, Response):
+        return current
+    return _intake_form(request, current)
+
+
+@router.post("/disputes/complaints/new", response_class=HTMLResponse)
+async def take_in_complaint(request: Request) -> Response:
+    current = await _staff(request, INTAKE)
+    if isinstance(current, Response):
+        return current
+    form = await _checked_form(request, current)
+    if form is None:
+        return csrf_refused(request)
+    entered = {name: str(form.get(name) or "").strip()[:20000] for name in INTAKE_FIELDS}
+    complainant = {"name": entered["name"], "contact": entered["contact"] or None,
+                   "position": entered["position"] or None}
+    body = {"category": entered["category"], "employer_id": entered["employer_id"],
+            "union_id": entered["union_id"] or None, "complainant": complainant, "description": entered["description"],
+            "received_on": entered["received_on"] or None}
+    try:
+        status, answer = await call(request, SERVICE, "POST", "/complaints", json=body)
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 201 or not isinstance(answer, dict) or "id" not in answer:
+        # Nothing was taken in: the form comes back as it was filled, with the service's reasons by field.
+        return _intake_form(request, current, entered=entered, errors=_messages(request, Refusal.of(status, answer),
+                                                                               []), status=status)
+    return redirect(f"/disputes/complaints/{answer['id']}")
+
+
+async def _complaint_view(request: Request, current: tuple[SignedIn, str], complaint_id: uuid.UUID, *,
+                          errors: list[str] | None = None, status: int = 200) -> Response:
+    try:
+        answer, complaint = await _get(request, f"/complaints/{complaint_id}")
+        if answer != 200:
+            return _refused(request, current, Refusal.of(answer, complaint))
+        log_status, log = (await _get(request, f"/complaints/{complaint_id}/access-log")
+                           if set(current[0].account.roles) & set(INSPECTORS) else (0, None))
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if not isinstance(complaint, dict) or "status" not in complaint:
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    return _complaint_page(request, current, "disputes_complaint.html", {
+        "complaint": complaint, "full": complaint.get("view") == "full", "errors": errors or [],
+        "overdue": _complaint_overdue(complaint, kazakhstan_today()),
+        "actions": set(complaint.get("allowed_actions") or []),
+        "access_log": log.get("items") if log_status == 200 and isinstance(log, dict) else None,
+    }, status=status)
+
+
+@router.get("/disputes/complaints/{complaint_id}", response_class=HTMLResponse)
+async def complaint_page(request: Request, complaint_id: uuid.UUID) -> Response:
+    current = await _staff(request, COMPLAINT_READERS)
+    if isinstance(current, Response):
+        return current
+    return await _complaint_view(request, current, complaint_id)
+
+
+@router.post("/disputes/complaints/{complaint_id}/{step}", response_class=HTMLResponse)
+async def handle_complaint(request: Request, complaint_id: uuid.UUID, step: str) -> Response:
+    """The inspectorate's steps: inspection begun, findings recorded, complaint closed."""
+    if step not in HANDLING:
+        current = await _staff(request, INSPECTORS)
+        return current if isinstance(current, Response) else _refused(request, current, Refusal.of(404, {
+            "title": "Not found", "detail": step}))
+    current = await _staff(request, INSPECTORS)
+    if isinstance(current, Response):
+        return current
+    form = await _checked_form(request, current)
+    if form is None:
+        return csrf_refused(request)
+
+    def given(name: str) -> str | None:
+        return str(form.get(name) or "").strip()[:20000] or None
+
+    body: dict[str, Any] = {"on": given("on")}
+    if step == "inspection":
+        body["inspector"] = given("inspector") or ""
+    elif step == "findings":
+        body.update(outcome=given("outcome") or "", findings=given("findings") or "")
+    else:
+        body["reason"] = given("reason")
+    try:
+        status, answer = await call(request, SERVICE, "POST", f"/complaints/{complaint_id}/{step}", json=body)
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return await _complaint_view(request, current, complaint_id,
+                                     errors=_messages(request, Refusal.of(status, answer), []), status=status)
+    return redirect(f"/disputes/complaints/{complaint_id}")
+
+
+# --------------------------------------------------------------------------- one dispute
+# Last: its path would otherwise take /disputes/statistics, /disputes/roster and /disputes/complaints.
+
+
+@router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
+async def dispute_page(request: Request, dispute_id: uuid.UUID) -> Response:
+    current = await _staff(request, READERS)
+    if isinstance(current, Response):
+        return current
+    language = language_of(request)
+    try:
+        (status, dispute), (assigned_status, assigned), regions = await asyncio.gather(
+            _get(request, f"/collective-disputes/{dispute_id}"),
+            _get(request, f"/collective-disputes/{dispute_id}/assignments"), region_names(request, language))
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return _refused(request, current, Refusal.of(status, dispute))
+    if not isinstance(dispute, dict) or not isinstance(dispute.get("stages"), list):
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    today = kazakhstan_today()
+    decision = dispute.get("strike_decision") if isinstance(dispute.get("strike_decision"), dict) else None
+    return _page(request, current, "disputes_dispute.html", {
+        "dispute": dispute, "today": today, "deadlines": deadlines(dispute, today), "decision": decision,
+        "warnings": (decision or {}).get("warnings") or [], "is_overdue": overdue(dispute, today),
+        "is_stalled": stalled(dispute), "regions": regions, "kind_labels": ROSTER_KIND_LABELS,
+        "assignments": assigned if assigned_status == 200 and isinstance(assigned, list) else [],
+    })

@@ -37,7 +37,8 @@ from kernel.db import utcnow
 from kernel.identity import Identity
 from kernel.problems import Conflict, FieldError, NotFound, Problem
 
-STAFF_ROLES = ("registrar", "bargaining_officer", "dispute_officer", "analyst", "administrator")
+# labour_inspector: the labour inspectorate, which handles freedom-of-association complaints in the disputes service.
+STAFF_ROLES = ("registrar", "bargaining_officer", "dispute_officer", "labour_inspector", "analyst", "administrator")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Only written when it is this stale: a session's idle clock needs no per-request write.
 LAST_SEEN_GRANULARITY = timedelta(seconds=60)

@@ -33,6 +33,8 @@ from tests.support.services import settings_for
 
 API = "/api/v1/disputes"
 OFFICER = "dispute.officer@ntc.example"
+INSPECTOR = "inspector@ntc.example"
+CANARY = "Canary Qanarbekova-7f3a"
 REGISTRAR = "registrar@ntc.example"
 KARAGANDA, ALMATY = "350000000", "750000000"
 
@@ -53,6 +55,7 @@ async def gateway(services: dict[str, Any], make_gateway: GatewayFactory) -> Gat
                                  rate_limit_enabled=False)
     await with_staff(gateway, OFFICER, ["dispute_officer"])
     await with_staff(gateway, REGISTRAR, ["registrar"])
+    await with_staff(gateway, INSPECTOR, ["labour_inspector"])
     return gateway
 
 
@@ -129,7 +132,10 @@ async def made(gateway: Gateway, services: dict[str, Any]) -> dict[str, Any]:
     settled = await api.demands(union, other, today - timedelta(days=5), ALMATY, 50, "other")
     await api.call(f"/collective-disputes/{settled}/settlement", {"on": today.isoformat(),
                                                                   "outcome": "Agreed at the first meeting"})
-    return {"unanswered": unanswered, "stuck": stuck, "striking": striking, "settled": settled, "today": today}
+    mediator = await api.call("/roster", {"name": "Данияр Нурланов", "kind": "mediator", "regions": [ALMATY],
+                                          "languages": ["kk", "ru"], "specialisations": ["mining"]}, 201)
+    return {"unanswered": unanswered, "stuck": stuck, "striking": striking, "settled": settled, "today": today,
+            "union": union, "employer": employer, "mediator": mediator["id"], "key": key}
 
 
 # --------------------------------------------------------------------------- the pages
@@ -232,6 +238,11 @@ async def test_every_page_in_each_language(made: dict[str, Any], browsers: Brows
         dispute = await browser.get(f"/disputes/{made['stuck']}")
         assert dispute.status_code == 200 and timeline in dispute.text
         assert tension in (await browser.get("/")).text and tension in (await browser.get("/disputes/statistics")).text
+        for path in ("/disputes/complaints", "/disputes/complaints/new", "/disputes/roster"):
+            page = await browser.get(path)
+            assert page.status_code == 200 and f'<html lang="{language}">' in page.text, (language, path)
+    await browser.get("/language/ru")
+    assert "<h1>Медиаторы и арбитры</h1>" in (await browser.get("/disputes/roster")).text
 
 
 async def test_only_dispute_readers_see_the_pages_and_the_panel(made: dict[str, Any], browsers: Browsers) -> None:
@@ -240,6 +251,84 @@ async def test_only_dispute_readers_see_the_pages_and_the_panel(made: dict[str, 
     for path in ("/disputes", "/disputes/statistics", f"/disputes/{made['stuck']}"):
         assert (await registrar.get(path)).status_code == 403, path
     assert 'id="social-tension"' not in (await registrar.get("/")).text
+
+
+def hidden_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html[:300]
+    return match.group(1)
+
+
+async def test_a_complaint_taken_in_and_handled_with_the_complainant_shielded(
+        gateway: Gateway, made: dict[str, Any], browsers: Browsers) -> None:
+    officer = browsers()
+    await sign_in(officer, OFFICER)
+    form = await officer.get("/disputes/complaints/new")
+    assert form.status_code == 200, form.text
+    token = hidden_token(form.text)
+    entered = {"csrf_token": token, "category": "dismissal_of_union_leader", "employer_id": str(uuid.uuid4()),
+               "union_id": made["union"], "name": CANARY, "contact": "+7 701 000 00 00", "position": "Union chair",
+               "description": "Dismissed a week after being elected chair of the union.", "received_on": ""}
+    # An employer the service does not know: the form comes back as filled, with the reason, and nothing is made.
+    refused = await officer.post("/disputes/complaints/new", data=entered)
+    assert refused.status_code == 422 and 'id="form-errors"' in refused.text
+    assert "employer id:" in text_of(refused.text) and f'value="{CANARY}"' in refused.text
+    assert (await officer.post("/disputes/complaints/new", data={**entered, "csrf_token": "forged"})).status_code == 403
+    listed = await gateway.client.get(f"{API}/complaints", headers={"Authorization": f"Bearer {made['key']}"})
+    assert listed.json()["total"] == 0
+
+    taken = await officer.post("/disputes/complaints/new", data={**entered, "employer_id": made["employer"]})
+    assert taken.status_code == 303, taken.text
+    url = taken.headers["location"]
+    # A dispute officer sees that a complaint concerns the employer, never who made it.
+    shielded = await officer.get(url)
+    assert shielded.status_code == 200 and 'id="shielded-notice"' in shielded.text
+    assert CANARY not in shielded.text and "Union chair" not in shielded.text
+    assert 'action="' + url not in shielded.text  # no handling forms for a dispute officer
+    complaints = await officer.get("/disputes/complaints")
+    assert "1 complaint" in text_of(complaints.text) and CANARY not in complaints.text
+    assert (await officer.post(f"{url}/inspection", data={"csrf_token": token, "inspector": "A. Inspector"})
+            ).status_code == 403
+
+    inspector = browsers()
+    await sign_in(inspector, INSPECTOR)
+    full = await inspector.get(url)
+    assert full.status_code == 200 and CANARY in text_of(full.text) and "Union chair" in full.text
+    assert "Dismissal of a union leader or activist" in text_of(full.text)
+    token = hidden_token(full.text)
+    assert (await inspector.post(f"{url}/findings", data={"csrf_token": token, "outcome": "upheld",
+                                                          "findings": "x"})).status_code == 409
+    for step, data in (("inspection", {"inspector": "Асель Жумабекова"}),
+                       ("findings", {"outcome": "upheld", "findings": "The dismissal was for union activity."}),
+                       ("closure", {"reason": "The chair was reinstated."})):
+        moved = await inspector.post(f"{url}/{step}", data={"csrf_token": token, **data})
+        assert moved.status_code == 303, (step, moved.text)
+    closed = await inspector.get(url)
+    page = text_of(closed.text)
+    assert "Status closed" in page and "upheld" in page and "The dismissal was for union activity." in page
+    log = text_of(re.search(r'id="access-log".*?</table>', closed.text, re.S).group(0))
+    assert log.count("read") >= 2  # every full read is audited by the service
+    # The findings reach the shielded view; the name still does not.
+    after = await officer.get(url)
+    assert "The dismissal was for union activity." in after.text and CANARY not in after.text
+
+
+async def test_the_roster_and_a_dispute_s_assignment(gateway: Gateway, made: dict[str, Any],
+                                                    browsers: Browsers) -> None:
+    browser = browsers()
+    await sign_in(browser, OFFICER)
+    roster = await browser.get("/disputes/roster")
+    assert roster.status_code == 200, roster.text
+    row = text_of(row_of(roster.text, "Данияр Нурланов"))
+    assert "mediator" in row and "mining" in row and "Almaty" in row and "kk, ru" in row and "yes" in row
+    assert "0 people on the roster" in text_of((await browser.get("/disputes/roster",
+                                                                   params={"kind": "arbitrator"})).text)
+    assigned = await gateway.client.post(f"{API}/collective-disputes/{made['striking']}/assignments",
+                                         headers={"Authorization": f"Bearer {made['key']}"},
+                                         json={"kind": "mediator", "member_id": made["mediator"]})
+    assert assigned.status_code == 201, assigned.text
+    dispute = text_of((await browser.get(f"/disputes/{made['striking']}")).text)
+    assert "Данияр Нурланов — mediator, assigned on" in dispute and "written consent not yet recorded" in dispute
 
 
 # --------------------------------------------------------------------------- when the services are away
