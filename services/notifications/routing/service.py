@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from kernel.calendar import kazakhstan_today
 from kernel.db import utcnow
@@ -50,6 +52,41 @@ def audience_of(event: CloudEvent) -> list[uuid.UUID]:
     return audience
 
 
+@dataclass
+class _Settings:
+    """What routing needs of the organisations seen in one transaction."""
+
+    subscriptions: dict[uuid.UUID, list[SubscriptionView]] = field(default_factory=lambda: defaultdict(list))
+    contacts: dict[uuid.UUID, list[Contact]] = field(default_factory=lambda: defaultdict(list))
+    endpoints: dict[uuid.UUID, WebhookEndpoint] = field(default_factory=dict)
+    loaded: set[uuid.UUID] = field(default_factory=set)
+
+
+async def _settings_of(session: AsyncSession, audience: list[uuid.UUID]) -> tuple[
+        dict[uuid.UUID, list[SubscriptionView]], dict[uuid.UUID, list[Contact]], dict[uuid.UUID, WebhookEndpoint]]:
+    """Subscriptions, contacts and enabled endpoints of ``audience``, read once per transaction.
+
+    The consumer applies a batch of events in one transaction; reading an organisation's
+    settings once for the batch (not once per event) is what lets intake keep up.
+    """
+    known: _Settings = session.info.setdefault("notifications_routing", _Settings())
+    missing = [organisation for organisation in audience if organisation not in known.loaded]
+    if missing:
+        for row in (await session.execute(select(Subscription).where(
+                Subscription.organisation_id.in_(missing)))).scalars():  # type: ignore[attr-defined]
+            known.subscriptions[row.organisation_id].append(SubscriptionView(
+                pattern=row.pattern, channel=Channel(row.channel), endpoint_id=row.endpoint_id,
+                contact_id=row.contact_id, digest=row.digest))
+        for contact in (await session.execute(select(Contact).where(
+                Contact.organisation_id.in_(missing)))).scalars():  # type: ignore[attr-defined]
+            known.contacts[contact.organisation_id].append(contact)
+        for endpoint in (await session.execute(select(WebhookEndpoint).where(
+                WebhookEndpoint.organisation_id.in_(missing), WebhookEndpoint.enabled.is_(True)))).scalars():  # type: ignore[attr-defined]
+            known.endpoints[endpoint.id] = endpoint
+        known.loaded.update(missing)
+    return known.subscriptions, known.contacts, known.endpoints
+
+
 async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_url: str) -> None:
     audience = audience_of(event)
     if not audience:
@@ -63,18 +100,7 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
     title = title_for(event, sensitive=sensitive)
     now = utcnow()
 
-    subscriptions: dict[uuid.UUID, list[SubscriptionView]] = defaultdict(list)
-    for row in (await session.execute(select(Subscription).where(
-            Subscription.organisation_id.in_(audience)))).scalars():  # type: ignore[attr-defined]
-        subscriptions[row.organisation_id].append(SubscriptionView(
-            pattern=row.pattern, channel=Channel(row.channel), endpoint_id=row.endpoint_id,
-            contact_id=row.contact_id, digest=row.digest))
-    contacts: dict[uuid.UUID, list[Contact]] = defaultdict(list)
-    for contact in (await session.execute(select(Contact).where(
-            Contact.organisation_id.in_(audience)))).scalars():  # type: ignore[attr-defined]
-        contacts[contact.organisation_id].append(contact)
-    endpoints = {e.id: e for e in (await session.execute(select(WebhookEndpoint).where(
-        WebhookEndpoint.organisation_id.in_(audience), WebhookEndpoint.enabled.is_(True)))).scalars()}  # type: ignore[attr-defined]
+    subscriptions, contacts, endpoints = await _settings_of(session, audience)
 
     for organisation_id in audience:
         own_contacts = {c.id: c for c in contacts[organisation_id]}
@@ -102,3 +128,10 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
         for contact_id in sorted(decided.email_digest, key=str):
             session.add(DigestItem(contact_id=contact_id, event_id=event.id, event_type=event.type, title=title,
                                    link=link))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_settings(session: Session) -> None:
+    # The next transaction reads them afresh: a subscription changed meanwhile counts from then on.
+    session.info.pop("notifications_routing", None)

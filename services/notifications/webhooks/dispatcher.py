@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import aiohttp
 import httpx
 import structlog
+from httpx_aiohttp import AiohttpTransport
 from prometheus_client import Counter, Histogram
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.db import utcnow
@@ -75,13 +77,20 @@ class WebhookDispatcher:
         await self.run(state.sessionmaker)
 
     def client(self) -> httpx.AsyncClient:
+        """The shared client, made in the running loop: httpx over an aiohttp transport (several
+        times less CPU a request than httpx's own pool, measured for the gateway)."""
         if self._client is None:
+            transport = self.transport
+            if transport is None:
+                connector = aiohttp.TCPConnector(limit=self.settings.dispatch_concurrency, limit_per_host=0,
+                                                 ttl_dns_cache=60)
+                transport = AiohttpTransport(client=aiohttp.ClientSession(
+                    connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
+                    timeout=aiohttp.ClientTimeout(total=None)))
             # Redirects are not followed: a 3xx could lead past the address checks.
             self._client = httpx.AsyncClient(
-                transport=self.transport, follow_redirects=False,
+                transport=transport, follow_redirects=False, trust_env=False,
                 timeout=httpx.Timeout(self.settings.webhook_timeout_seconds),
-                limits=httpx.Limits(max_connections=self.settings.dispatch_concurrency,
-                                    max_keepalive_connections=self.settings.dispatch_concurrency),
                 headers={"user-agent": "NTC-Notifications/1 (Standard Webhooks)"})
         return self._client
 
@@ -124,15 +133,34 @@ class WebhookDispatcher:
             endpoints = {e.id: e for e in (await session.execute(select(WebhookEndpoint).where(
                 WebhookEndpoint.id.in_(endpoint_ids)))).scalars()}  # type: ignore[attr-defined]
         limit = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        results: list[tuple[WebhookDelivery, AttemptResult]] = []
+        arrived = asyncio.Event()
 
         async def one(delivery: WebhookDelivery) -> None:
-            async with limit:
-                result = await self.send(delivery, endpoints[delivery.endpoint_id])
-                # Recorded at once, each on its own: the window in which a crash would make
-                # a receiver see it again is this one short commit.
-                await self._settle(sessionmaker, token, delivery, endpoints[delivery.endpoint_id], result)
+            try:
+                async with limit:
+                    result = await self.send(delivery, endpoints[delivery.endpoint_id])
+            except Exception as exc:  # an attempt that could not even be made is a failed attempt
+                result = AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500], 0.0)
+            results.append((delivery, result))
+            arrived.set()
 
-        await asyncio.gather(*(one(d) for d in claimed))
+        senders = [asyncio.create_task(one(d)) for d in claimed]
+        settled = 0
+        try:
+            while settled < len(claimed):
+                await arrived.wait()
+                arrived.clear()
+                group, results[:] = list(results), []
+                # Group commit: whatever has come back while the previous commit ran is recorded
+                # in one transaction. The window in which a crash would make a receiver see a
+                # delivery again is the wait for, and the length of, that one short commit.
+                await self._settle(sessionmaker, token, group)
+                settled += len(group)
+        finally:
+            for sender in senders:
+                sender.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
         return len(claimed)
 
     async def send(self, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> AttemptResult:
@@ -150,61 +178,73 @@ class WebhookDispatcher:
             response = await self.client().post(endpoint.url, content=delivery.payload.encode(), headers=headers)
         except httpx.HTTPError as exc:
             latency = (time.perf_counter() - started) * 1000
-            return AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500], latency)
+            # The aiohttp transport files a refused connection under ConnectTimeout; its cause says which.
+            cause = exc.__cause__ or exc
+            return AttemptResult(None, f"{type(cause).__name__}: {cause}"[:500], latency)
         latency = (time.perf_counter() - started) * 1000
         LATENCY.observe(latency / 1000)
         ok = 200 <= response.status_code < 300
         return AttemptResult(response.status_code, None if ok else f"HTTP {response.status_code}", latency,
                              response.headers.get("retry-after"))
 
-    async def _settle(self, sessionmaker: async_sessionmaker[AsyncSession], token: str, claimed: WebhookDelivery,
-                      endpoint: WebhookEndpoint, result: AttemptResult) -> None:
+    async def _settle(self, sessionmaker: async_sessionmaker[AsyncSession], token: str,
+                      group: list[tuple[WebhookDelivery, AttemptResult]]) -> None:
         now = self.clock()
+        outcomes: list[Outcome] = []
         async with sessionmaker() as session:
-            delivery = await session.get(WebhookDelivery, claimed.id, populate_existing=True)
-            if delivery is None or delivery.lease_owner != token:
-                # Our lease ran out and another pass took it over: its result stands.
-                log.warning("delivery settled by another pass", delivery_id=str(claimed.id))
-                return
-            delivery.attempts += 1
-            session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=delivery.endpoint_id,
-                                       number=delivery.attempts, attempted_at=now, status_code=result.status_code,
-                                       latency_ms=round(result.latency_ms, 2), error=result.error))
-            outcome = rules.outcome_of(result.status_code, delivery.attempts, self.schedule)
-            delivery.last_status_code, delivery.last_error = result.status_code, result.error
-            delivery.lease_until = delivery.lease_owner = None
-            if outcome is Outcome.delivered:
-                delivery.status, delivery.delivered_at = "delivered", now
-                await session.execute(update(WebhookEndpoint).where(
-                    WebhookEndpoint.id == endpoint.id, WebhookEndpoint.failing_since.is_not(None))  # type: ignore[arg-type,union-attr]
-                    .values(failing_since=None))
-            else:
-                current = await session.get(WebhookEndpoint, endpoint.id, populate_existing=True)
-                if outcome is Outcome.gone:
-                    delivery.status = "failed"
-                    if current is not None:
-                        await self._disable(session, current, now, "the receiver answered 410 Gone")
-                else:
-                    disabled_now = False
-                    if current is not None and current.enabled:
-                        current.failing_since = current.failing_since or now
-                        disable_after = timedelta(hours=self.settings.webhook_disable_after_hours)
-                        if rules.should_disable(current.failing_since, now, disable_after):
-                            disabled_now = True
-                            await self._disable(session, current, now, "failing without a success since "
-                                                f"{current.failing_since.isoformat(timespec='minutes')}")
-                    if outcome is Outcome.exhausted and not disabled_now:
-                        delivery.status = "failed"
-                    else:
-                        # Retried on schedule; on a disabled endpoint it waits until re-enabled.
-                        delivery.next_attempt_at = rules.next_attempt_at(
-                            now, delivery.attempts, self.schedule, jitter=self.settings.webhook_retry_jitter,
-                            retry_after=rules.parse_retry_after(result.retry_after, now),
-                            max_retry_after=self.settings.webhook_max_retry_after_seconds,
-                            random=self.random_fraction)
-            session.add(delivery)
+            rows = {d.id: d for d in (await session.execute(
+                select(WebhookDelivery).where(WebhookDelivery.id.in_([c.id for c, _ in group]))  # type: ignore[attr-defined]
+                .execution_options(populate_existing=True))).scalars()}
+            for claimed, result in group:
+                delivery = rows.get(claimed.id)
+                if delivery is None or delivery.lease_owner != token:
+                    # Our lease ran out and another pass took it over: its result stands.
+                    log.warning("delivery settled by another pass", delivery_id=str(claimed.id))
+                    continue
+                endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+                outcomes.append(await self._record(session, delivery, endpoint, result, now))
             await session.commit()
-        ATTEMPTS.labels(outcome.value).inc()
+        for outcome in outcomes:
+            ATTEMPTS.labels(outcome.value).inc()
+
+    async def _record(self, session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint | None,
+                      result: AttemptResult, now: datetime) -> Outcome:
+        delivery.attempts += 1
+        session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=delivery.endpoint_id,
+                                   number=delivery.attempts, attempted_at=now, status_code=result.status_code,
+                                   latency_ms=round(result.latency_ms, 2), error=result.error))
+        outcome = rules.outcome_of(result.status_code, delivery.attempts, self.schedule)
+        delivery.last_status_code, delivery.last_error = result.status_code, result.error
+        delivery.lease_until = delivery.lease_owner = None
+        if outcome is Outcome.delivered:
+            delivery.status, delivery.delivered_at = "delivered", now
+            if endpoint is not None and endpoint.failing_since is not None:
+                endpoint.failing_since = None
+        elif outcome is Outcome.gone:
+            delivery.status = "failed"
+            if endpoint is not None:
+                await self._disable(session, endpoint, now, "the receiver answered 410 Gone")
+        else:
+            disabled_now = False
+            if endpoint is not None and endpoint.enabled:
+                endpoint.failing_since = endpoint.failing_since or now
+                disable_after = timedelta(hours=self.settings.webhook_disable_after_hours)
+                if rules.should_disable(endpoint.failing_since, now, disable_after):
+                    disabled_now = True
+                    await self._disable(session, endpoint, now, "failing without a success since "
+                                        f"{endpoint.failing_since.isoformat(timespec='minutes')}")
+            if outcome is Outcome.exhausted and not disabled_now:
+                delivery.status = "failed"
+            else:
+                # Retried on schedule; on a disabled endpoint it waits until re-enabled.
+                delivery.next_attempt_at = rules.next_attempt_at(
+                    now, delivery.attempts, self.schedule, jitter=self.settings.webhook_retry_jitter,
+                    retry_after=rules.parse_retry_after(result.retry_after, now),
+                    max_retry_after=self.settings.webhook_max_retry_after_seconds, random=self.random_fraction)
+        session.add(delivery)
+        if endpoint is not None:
+            session.add(endpoint)
+        return outcome
 
     async def _disable(self, session: AsyncSession, endpoint: WebhookEndpoint, now: datetime, reason: str) -> None:
         """Disable the endpoint and write to every contact of its organisation, once per disabling."""
