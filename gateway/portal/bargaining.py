@@ -53,6 +53,8 @@ CATEGORY_LABELS = {
     "dispute_procedures": N_("Dispute procedures"), "amendment_procedure": N_("Amendment procedure"),
     "other": N_("Other"),
 }
+ACCESSION_LABELS = {"pending": N_("awaiting the employer's answer"), "overdue": N_("answer overdue"),
+                    "accepted": N_("accepted"), "refused": N_("refused")}
 # The clause board's columns, in the order a negotiation moves them.
 BOARD_COLUMNS = (("open", N_("Open")), ("agreed", N_("Agreed")),
                  ("protocol", N_("In the protocol of disagreements")))
@@ -170,8 +172,10 @@ async def negotiation_page(request: Request, negotiation_id: uuid.UUID) -> Respo
         status, negotiation = await _get(request, base)
         if status != 200:
             return _refused(request, current, Refusal.of(status, negotiation))
-        (clauses_status, clauses), (meetings_status, meetings) = await asyncio.gather(
-            _get(request, f"{base}/clauses"), _get(request, f"{base}/meetings"))
+        concluded = isinstance(negotiation, dict) and negotiation.get("filed_on") is not None
+        (clauses_status, clauses), (meetings_status, meetings), (accession_status, accession) = await asyncio.gather(
+            _get(request, f"{base}/clauses"), _get(request, f"{base}/meetings"),
+            _get(request, f"/agreements/{negotiation_id}/accession-requests") if concluded else _nothing())
     except ServiceUnavailable:
         return _unavailable(request, current)
     if not isinstance(negotiation, dict) or "parties" not in negotiation or not isinstance(clauses, list):
@@ -192,7 +196,13 @@ async def negotiation_page(request: Request, negotiation_id: uuid.UUID) -> Respo
         "commission": commission, "protocols": protocols, "today": today,
         "overdue": entry_overdue(negotiation, today),
         "meetings": meetings if meetings_status == 200 and isinstance(meetings, list) else [],
+        "accession": accession if accession_status == 200 and isinstance(accession, list) else [],
+        "accession_labels": ACCESSION_LABELS,
     })
+
+
+async def _nothing() -> tuple[int, Any]:
+    return 0, None
 
 
 # --------------------------------------------------------------------------- agreements

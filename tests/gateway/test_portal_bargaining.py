@@ -280,6 +280,13 @@ async def test_the_clause_board_moves_from_open_to_agreed_and_the_protocol(
     text = await browser.get(f"{API}/negotiations/{made['expiring']}/agreement.md")
     assert text.status_code == 200 and "Wages are indexed by inflation each January." in text.text
 
+    # A union asked to join forty days ago and the employer has not answered in the 30 days (rule data).
+    joining = await api.party("primary_union_organisation", "Профсоюз проходчиков")
+    await api.call("POST", f"/agreements/{made['expiring']}/accession-requests", 201, json={
+        "union_id": joining, "requested_on": (kazakhstan_today() - timedelta(days=40)).isoformat()})
+    accession = row_of((await browser.get(url)).text, "Профсоюз проходчиков")
+    assert 'class="overdue"' in accession and "40" in text_of(accession)
+
     missing = await browser.get(f"/bargaining/negotiations/{uuid.uuid4()}")
     assert missing.status_code == 404 and "The bargaining service refused" in missing.text
 
