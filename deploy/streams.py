@@ -16,10 +16,10 @@ Idempotent: the live configuration is compared with the declared one first; what
 matches is left alone (no update is sent), so running the command twice changes nothing.
 
 Per environment (``--environment``): replicas, duplicate window and retention (``max_age``).
-A service re-declares its own stream at start with its ``<PREFIX>_STREAM_REPLICAS`` and
-``<PREFIX>_STREAM_DUPLICATE_WINDOW_SECONDS`` settings, so those must carry the same values
-(the Kubernetes ConfigMap does); retention stays 0 (keep the history: a projection is rebuilt
-by replaying its producer's stream) unless an operator decides otherwise.
+A service re-declares its own stream at start with its ``<PREFIX>_STREAM_REPLICAS``,
+``<PREFIX>_STREAM_DUPLICATE_WINDOW_SECONDS`` and ``<PREFIX>_STREAM_MAX_AGE_SECONDS`` settings, so
+those must carry the same values (the Kubernetes ConfigMap does); retention stays 0 (keep the
+history: a projection is rebuilt by replaying its producer's stream) unless an operator decides otherwise.
 """
 
 from __future__ import annotations

@@ -144,6 +144,7 @@ def _lifespan(definition: ServiceDefinition):
                 stream=StreamSpec(name=stream_name(definition.name), subjects=stream_subjects(definition.name),
                                   duplicate_window_seconds=settings.stream_duplicate_window_seconds,
                                   replicas=settings.stream_replicas,
+                                  max_age_seconds=settings.stream_max_age_seconds,
                                   description=f"Events produced by the {definition.name} service"),
             )
             state.relay = relay

@@ -71,6 +71,15 @@ class ConsumerSpec:
         )
 
 
+def nats_servers(url: str) -> list[str]:
+    """The servers of a NATS URL setting: one URL, or several separated by commas (the seeds of a cluster;
+    the client learns the rest of the cluster from whichever answers)."""
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    if not servers:
+        raise ValueError("no NATS server given")
+    return servers
+
+
 class Bus:
     """One NATS connection per service process, with JetStream."""
 
@@ -97,7 +106,7 @@ class Bus:
             log.warning("nats error", error=str(exc))
 
         self.nc = await nats.connect(
-            self.url,
+            servers=nats_servers(self.url),
             name=self.name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,

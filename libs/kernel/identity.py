@@ -8,11 +8,12 @@ but never mint one. Object-level authorisation is then the service's own job.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -104,13 +105,15 @@ class IdentityVerifier:
     """Service side: checks a token with the gateway's public key."""
 
     def __init__(self, public_key_pem: str, *, audience: str = "ntc-services", cache_size: int = 4096):
-        self._key = serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
+        # Several PEM blocks, one after the other, while the gateway's key is rotated: a token signed
+        # with any of them is accepted, so no request fails between the two restarts.
+        self._keys = [serialization.load_pem_public_key(block.encode()) for block in pem_blocks(public_key_pem)]
         self._audience = audience
         self._cache_size = cache_size
         self._verified: dict[str, tuple[Identity, float]] = {}
 
     def verify(self, token: str) -> Identity:
-        if self._key is None:
+        if not self._keys:
             raise InvalidIdentity("this service has no identity key configured")
         # The gateway reuses a token for a few seconds per credential; checking an Ed25519
         # signature costs more than the rest of a small request, so remember good tokens
@@ -125,13 +128,20 @@ class IdentityVerifier:
         return identity
 
     def _verify(self, token: str) -> tuple[Identity, float]:
-        try:
-            claims = jwt.decode(
-                token, self._key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "aud", "iss"]}, leeway=5,
-            )
-        except jwt.PyJWTError as exc:
-            raise InvalidIdentity(str(exc)) from exc
+        claims: dict[str, Any] | None = None
+        for key in self._keys:
+            try:
+                claims = jwt.decode(
+                    token, key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
+                    options={"require": ["exp", "iat", "sub", "aud", "iss"]}, leeway=5,
+                )
+                break
+            except jwt.InvalidSignatureError as exc:
+                if key is self._keys[-1]:
+                    raise InvalidIdentity(str(exc)) from exc
+            except jwt.PyJWTError as exc:
+                raise InvalidIdentity(str(exc)) from exc
+        assert claims is not None
         identity = Identity(
             subject=str(claims["sub"]),
             kind=claims.get("kind", "api-client"),
@@ -143,6 +153,17 @@ class IdentityVerifier:
 
 class InvalidIdentity(Exception):
     pass
+
+
+PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
+
+
+def pem_blocks(text: str) -> list[str]:
+    """The public keys in ``text``: one PEM block, or several one after the other (during a rotation)."""
+    blocks = PEM_BLOCK.findall(text)
+    if text.strip() and not blocks:
+        raise ValueError("the identity public key is not a PEM public key")
+    return blocks
 
 
 def _unauthenticated(detail: str) -> Problem:

@@ -29,7 +29,11 @@ class ServiceSettings(BaseSettings):
     # How long JetStream remembers a Nats-Msg-Id to drop a re-published event.
     stream_duplicate_window_seconds: float = 120.0
     stream_replicas: int = 1
-    # The gateway's public key (PEM) that signs identity tokens; services only verify.
+    # How long the service's stream keeps events; 0 keeps them all (projections are rebuilt by replay).
+    # Must agree with `python -m deploy.streams` in the same environment: a service re-declares its stream at start.
+    stream_max_age_seconds: float = Field(default=0, ge=0)
+    # The gateway's public key (PEM) that signs identity tokens; services only verify. While the gateway's key
+    # is rotated, give both the new and the old key here, one PEM block after the other.
     identity_public_key: SecretStr = SecretStr("")
     identity_audience: str = "ntc-services"
     migrate_on_start: bool = True

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from kernel.bus import Bus, StreamSpec, declare_stream
+from kernel.bus import Bus, StreamSpec, declare_stream, nats_servers
 from kernel.consumer import (
     EVENTS_SKIPPED,
     ConsumerLoop,
@@ -280,3 +280,21 @@ async def test_the_correlation_id_of_the_request_is_bound_while_the_consumer_app
 
 async def _has(mapping: dict, key: str) -> bool:
     return key in mapping
+
+
+def test_a_nats_url_setting_may_name_several_seed_servers() -> None:
+    assert nats_servers("nats://a:4222") == ["nats://a:4222"]
+    assert nats_servers(" nats://a:4222, nats://b:4222 ,") == ["nats://a:4222", "nats://b:4222"]
+    with pytest.raises(ValueError):
+        nats_servers(" , ")
+
+
+async def test_the_bus_connects_through_whichever_seed_server_answers(nats_server) -> None:
+    # The first seed is a closed port (a node that is down): the client goes on to the next one.
+    bus = Bus(f"nats://127.0.0.1:1,{nats_server.url}", name="seeds")
+    await bus.connect()
+    try:
+        assert bus.is_connected
+        assert await bus.jetstream().account_info() is not None
+    finally:
+        await bus.close()
