@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 SUDO        ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv .venv run test bench schemas browser-deps clean distclean
+.PHONY: help venv .venv run test bench schemas streams browser-deps clean distclean
 
 help:
 	@echo "make run           start the platform on this machine; Ctrl-C stops it"
@@ -23,6 +23,7 @@ help:
 	@echo "make test          run the tests (options: make test PYTEST_ARGS='-k registry -x')"
 	@echo "make bench         run the benchmarks"
 	@echo "make schemas       publish the event JSON Schemas (refuses a breaking change)"
+	@echo "make streams       declare the JetStream streams and consumers (ARGS='declare --nats-url ...')"
 	@echo "make browser-deps  install Debian's chromium for the browser tests (needs root or sudo)"
 	@echo "make clean         remove caches and build leftovers (keeps .venv and the data folder)"
 	@echo "make distclean     clean, and remove .venv too"
@@ -48,6 +49,9 @@ bench: $(INSTALLED)
 
 schemas: $(INSTALLED)
 	$(BIN)/python -m contracts.export $(ARGS)
+
+streams: $(INSTALLED)
+	$(BIN)/python -m deploy.streams $(ARGS)
 
 browser-deps:
 	@if [ -x /usr/bin/chromium ]; then \
