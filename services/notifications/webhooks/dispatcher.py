@@ -132,18 +132,23 @@ class WebhookDispatcher:
             endpoint_ids = list({d.endpoint_id for d in claimed})
             endpoints = {e.id: e for e in (await session.execute(select(WebhookEndpoint).where(
                 WebhookEndpoint.id.in_(endpoint_ids)))).scalars()}  # type: ignore[attr-defined]
+        # A slot is held from the send until its result is committed, so no more than
+        # ``dispatch_concurrency`` deliveries are ever sent-but-not-recorded: that is the most a
+        # crash can make a receiver see twice.
         limit = asyncio.Semaphore(self.settings.dispatch_concurrency)
-        results: list[tuple[WebhookDelivery, AttemptResult]] = []
+        results: list[tuple[WebhookDelivery, AttemptResult, asyncio.Event]] = []
         arrived = asyncio.Event()
 
         async def one(delivery: WebhookDelivery) -> None:
-            try:
-                async with limit:
+            async with limit:
+                try:
                     result = await self.send(delivery, endpoints[delivery.endpoint_id])
-            except Exception as exc:  # an attempt that could not even be made is a failed attempt
-                result = AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500], 0.0)
-            results.append((delivery, result))
-            arrived.set()
+                except Exception as exc:  # an attempt that could not even be made is a failed attempt
+                    result = AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500], 0.0)
+                recorded = asyncio.Event()
+                results.append((delivery, result, recorded))
+                arrived.set()
+                await recorded.wait()
 
         senders = [asyncio.create_task(one(d)) for d in claimed]
         settled = 0
@@ -152,10 +157,13 @@ class WebhookDispatcher:
                 await arrived.wait()
                 arrived.clear()
                 group, results[:] = list(results), []
-                # Group commit: whatever has come back while the previous commit ran is recorded
-                # in one transaction. The window in which a crash would make a receiver see a
-                # delivery again is the wait for, and the length of, that one short commit.
-                await self._settle(sessionmaker, token, group)
+                # Group commit: whatever came back while the previous commit ran is recorded in
+                # one transaction; each sender's slot is freed only after it.
+                try:
+                    await self._settle(sessionmaker, token, [(d, r) for d, r, _ in group])
+                finally:
+                    for _, _, recorded in group:
+                        recorded.set()
                 settled += len(group)
         finally:
             for sender in senders:
