@@ -515,6 +515,103 @@ async def handle_complaint(request: Request, complaint_id: uuid.UUID, step: str)
     return redirect(f"/disputes/complaints/{complaint_id}")
 
 
+# --------------------------------------------------------------------------- individual labour disputes
+#
+# Before the employer's conciliation commission (art. 159-160): decided within 15 working days, copies within 3
+# days, carried out within the time the decision sets (at most a month). The employee's name is personal data: the
+# service shows it only to the employer, the named union and staff.
+
+INDIVIDUAL_STATUS_LABELS = {
+    "registered": N_("registered"), "decision_overdue": N_("decision overdue"), "decided": N_("decided"),
+    "executed": N_("carried out"), "referred_to_court": N_("referred to court"), "withdrawn": N_("withdrawn"),
+}
+INDIVIDUAL_SUBJECT_LABELS = {
+    "reinstatement": N_("Reinstatement after dismissal"), "pay": N_("Pay, wage arrears and other payments"),
+    "disciplinary": N_("Disciplinary penalty"), "working_time": N_("Working time and rest"),
+    "transfer": N_("Transfer to other work"), "other": N_("Other individual labour dispute"),
+}
+INDIVIDUAL_OUTCOME_LABELS = {"upheld": N_("claim upheld"), "partly_upheld": N_("claim partly upheld"),
+                             "rejected": N_("claim rejected")}
+INDIVIDUAL_PERIODS = {"decision": N_("The commission's decision"),
+                      "copies": N_("Copies of the decision to the parties"),
+                      "execution": N_("Carrying the decision out")}
+
+
+def individual_periods(dispute: dict[str, Any], today: date) -> list[dict[str, Any]]:
+    """The application's periods in order: when each is due, when it was met, and whether it is late."""
+    rows = []
+    for kind, due_key, done_key, late_key, article_key in (
+            ("decision", "decision_due", "decided_on", "decision_overdue_since", "decision_article"),
+            ("copies", "copies_due", "copies_sent_on", "copies_overdue_since", "copies_article"),
+            ("execution", "execution_due", "executed_on", "execution_overdue_since", None)):
+        due = _day(dispute.get(due_key))
+        if due is None:
+            continue
+        done = _day(dispute.get(done_key))
+        ended = dispute.get("status") in ("referred_to_court", "withdrawn")
+        if done is not None:
+            state = "met" if done <= due else "missed"
+        elif dispute.get(late_key) or due < today:
+            state = "missed" if ended else "overdue"
+        else:
+            state = "pending"
+        rows.append({"kind": kind, "due": due, "done_on": done, "state": state,
+                     "article": dispute.get(article_key) if article_key else None})
+    return rows
+
+
+def _individual_page(request: Request, current: tuple[SignedIn, str], template: str,
+                     context: dict[str, Any]) -> HTMLResponse:
+    return _page(request, current, template, {
+        "individual_status_labels": INDIVIDUAL_STATUS_LABELS, "subject_labels": INDIVIDUAL_SUBJECT_LABELS,
+        "individual_outcome_labels": INDIVIDUAL_OUTCOME_LABELS, "period_labels": INDIVIDUAL_PERIODS, **context})
+
+
+@router.get("/disputes/individual", response_class=HTMLResponse)
+async def individual_list(request: Request) -> Response:
+    current = await _staff(request, READERS)
+    if isinstance(current, Response):
+        return current
+    wanted = request.query_params.get("status", "")
+    wanted = wanted if wanted in INDIVIDUAL_STATUS_LABELS else ""
+    page = _int(request.query_params.get("page"))
+    params = {"status": wanted} if wanted else {}
+    try:
+        status, body = await _get(request, "/individual-disputes",
+                                  {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return _refused(request, current, Refusal.of(status, body))
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    today = kazakhstan_today()
+    total = int(body.get("total") or 0)
+    return _individual_page(request, current, "disputes_individual_list.html", {
+        "items": body["items"], "total": total, "page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "wanted": wanted, "overdue": {item["id"] for item in body["items"] if any(
+            row["state"] == "overdue" for row in individual_periods(item, today))},
+        "page_link": lambda number: "/disputes/individual?" + urlencode({**params, "page": number}),
+    })
+
+
+@router.get("/disputes/individual/{individual_id}", response_class=HTMLResponse)
+async def individual_page(request: Request, individual_id: uuid.UUID) -> Response:
+    current = await _staff(request, READERS)
+    if isinstance(current, Response):
+        return current
+    try:
+        status, dispute = await _get(request, f"/individual-disputes/{individual_id}")
+    except ServiceUnavailable:
+        return _unavailable(request, current)
+    if status != 200:
+        return _refused(request, current, Refusal.of(status, dispute))
+    if not isinstance(dispute, dict) or "decision_due" not in dispute:
+        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    return _individual_page(request, current, "disputes_individual.html", {
+        "dispute": dispute, "periods": individual_periods(dispute, kazakhstan_today())})
+
+
 # --------------------------------------------------------------------------- one dispute
 # Last: its path would otherwise take /disputes/statistics, /disputes/roster and /disputes/complaints.
 

@@ -238,7 +238,7 @@ async def test_every_page_in_each_language(made: dict[str, Any], browsers: Brows
         dispute = await browser.get(f"/disputes/{made['stuck']}")
         assert dispute.status_code == 200 and timeline in dispute.text
         assert tension in (await browser.get("/")).text and tension in (await browser.get("/disputes/statistics")).text
-        for path in ("/disputes/complaints", "/disputes/complaints/new", "/disputes/roster"):
+        for path in ("/disputes/complaints", "/disputes/complaints/new", "/disputes/roster", "/disputes/individual"):
             page = await browser.get(path)
             assert page.status_code == 200 and f'<html lang="{language}">' in page.text, (language, path)
     await browser.get("/language/ru")
@@ -329,6 +329,30 @@ async def test_the_roster_and_a_dispute_s_assignment(gateway: Gateway, made: dic
     assert assigned.status_code == 201, assigned.text
     dispute = text_of((await browser.get(f"/disputes/{made['striking']}")).text)
     assert "Данияр Нурланов — mediator, assigned on" in dispute and "written consent not yet recorded" in dispute
+
+
+async def test_individual_disputes_with_their_periods(gateway: Gateway, made: dict[str, Any],
+                                                     browsers: Browsers) -> None:
+    today = made["today"]
+    filed = await gateway.client.post(f"{API}/individual-disputes", headers={"Authorization": f"Bearer {made['key']}"},
+                                      json={"employer_id": made["employer"], "union_id": made["union"],
+                                            "employee_name": "Айгерим Сапарова", "subject": "pay",
+                                            "claim": "Pay the overtime of October",
+                                            "violation_known_on": (today - timedelta(days=40)).isoformat(),
+                                            "filed_on": (today - timedelta(days=30)).isoformat()})
+    assert filed.status_code == 201, filed.text
+    browser = browsers()
+    await sign_in(browser, OFFICER)
+    listed = await browser.get("/disputes/individual")
+    assert listed.status_code == 200, listed.text
+    row = row_of(listed.text, "Айгерим Сапарова")
+    # Thirty days on, more than 15 working days: the commission's decision is late.
+    assert 'class="overdue"' in row and "Pay, wage arrears and other payments" in text_of(row)
+    page = await browser.get(f"/disputes/individual/{filed.json()['id']}")
+    assert page.status_code == 200, page.text
+    decision = row_of(re.search(r'id="periods".*?</table>', page.text, re.S).group(0), "decision")
+    assert "overdue" in text_of(decision) and "art. 159" in decision
+    assert "in time: the last day was" in text_of(page.text)
 
 
 # --------------------------------------------------------------------------- when the services are away
