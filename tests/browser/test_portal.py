@@ -416,7 +416,7 @@ def _make_bargaining_and_disputes(platform: Platform) -> dict[str, str]:
         clause = api.post(f"{url}/clauses", json={"category": "working_time", "title": "Rest between shifts",
                                                   "text": "At least 12 hours between shifts.", "side": "workers"})
         assert clause.status_code == 201, clause.text
-    return {"late": late, "under_way": under_way}
+    return {"late": late, "under_way": under_way, "employer": employer, "union": union}
 
 
 def test_the_bargaining_and_disputes_pages(platform: Platform) -> None:
@@ -482,6 +482,28 @@ def test_the_bargaining_and_disputes_pages(platform: Platform) -> None:
             for chart in ("Social tension by region", "Collective disputes by region", "Collective disputes by cause"):
                 expect(page.get_by_role("img", name=chart)).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "disputes-statistics.png"), full_page=True)
+
+            # A complaint taken in through the form; an administrator may handle it, so sees who complained.
+            page.get_by_role("navigation", name="Disputes pages").get_by_role(
+                "link", name="Freedom-of-association complaints").click()
+            page.get_by_role("link", name="Take a complaint in").click()
+            page.get_by_label("Category").select_option(label="Threats of dismissal for union membership")
+            page.get_by_label("Employer's register ID").fill(made["employer"])
+            page.get_by_label("The complainant's union: register ID (if any)").fill(made["union"])
+            page.get_by_label("Name", exact=True).fill("Гүлнар Әбенова")
+            page.get_by_label("What happened").fill("Told she would lose her job if she stayed in the union.")
+            page.get_by_role("button", name="Take the complaint in").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Complaint — АО «Дала Металл»")
+            expect(page.locator("#complaint-status")).to_have_text("received")
+            expect(page.locator("#complainant")).to_contain_text("Гүлнар Әбенова")
+            page.get_by_role("textbox", name="Inspector").fill("Асель Жумабекова")
+            page.get_by_role("button", name="Begin the inspection").click()
+            expect(page.locator("#complaint-status")).to_have_text("under inspection")
+            page.screenshot(path=str(ARTIFACTS / "disputes-complaint.png"), full_page=True)
+            page.get_by_role("navigation", name="Disputes pages").get_by_role(
+                "link", name="Mediators and arbitrators").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Mediators and arbitrators")
+            page.get_by_role("navigation", name="Disputes pages").get_by_role("link", name="Statistics").click()
 
             # The same pages in Kazakh.
             page.get_by_role("navigation", name="Language").get_by_role("link", name="Қазақша").click()
