@@ -25,6 +25,7 @@ from gateway.api_keys.authenticator import ApiKeyAuthenticator
 from gateway.authentication import Authentication
 from gateway.docs import DocsCatalog
 from gateway.docs import routes as docs
+from gateway.idempotency.service import IdempotencyStore
 from gateway.identity_tokens import IdentityTokens
 from gateway.limits import RateLimiter, install_cors
 from gateway.portal import admin as portal_admin
@@ -63,6 +64,7 @@ class GatewayState:
     docs: DocsCatalog | None = None  # the aggregated OpenAPI/AsyncAPI documents, made on first use
     client_tokens: ClientTokens | None = None  # API clients' access tokens (gateway.api_clients)
     staff_oidc: OidcSignIn | None = None  # the identity provider, when GATEWAY_STAFF_AUTH_MODE=oidc
+    idempotency: IdempotencyStore | None = None  # writes sent with an Idempotency-Key (gateway.idempotency)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -87,6 +89,9 @@ def _lifespan(settings: GatewaySettings, signer: IdentitySigner):
             identity_tokens=IdentityTokens(signer, reuse_seconds=settings.identity_token_reuse_seconds),
         )
         state.rate_limiter = RateLimiter.from_settings(settings)
+        state.idempotency = IdempotencyStore(sessionmaker,
+                                             retention=timedelta(hours=settings.idempotency_retention_hours),
+                                             claim_timeout=timedelta(seconds=settings.idempotency_claim_seconds))
         if settings.staff_auth_mode == "oidc":
             state.staff_oidc = OidcSignIn(settings, staff_roles=STAFF_ROLES)
         app.state.gateway = state

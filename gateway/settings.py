@@ -82,6 +82,10 @@ class GatewaySettings(ServiceSettings):
     # A verified (or refused) API key is remembered this long, so revoking a key takes
     # effect within this many seconds on every gateway replica.
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    # A write sent with an Idempotency-Key is answered the same way to every retry for this long.
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
+    # A key whose request never got an answer (the gateway stopped mid-request) is free again after this.
+    idempotency_claim_seconds: float = Field(default=60.0, gt=0)
     # last_used_at is written in one batch at most this often (never once per request).
     api_key_last_used_write_seconds: float = Field(default=60.0, gt=0)
     # A signed identity token is reused for the same caller this long; tokens live

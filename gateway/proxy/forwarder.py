@@ -20,10 +20,12 @@ from prometheus_client import Counter, Histogram
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.idempotency import rules as idempotency
+from gateway.idempotency.rules import Outcome
 from gateway.limits import Quota
 from gateway.proxy.headers import returned_response_headers, sort_request_headers
-from gateway.proxy.upstream import is_timeout
-from kernel.identity import IDENTITY_HEADER
+from gateway.proxy.upstream import is_timeout, never_sent
+from kernel.identity import IDENTITY_HEADER, Identity
 from kernel.observability import BodyTooLarge, correlation_id, new_correlation_id
 from kernel.problems import FieldError, Problem, problem_response
 
@@ -104,6 +106,25 @@ class GatewayTimeout(Problem):
     def __init__(self, service: str) -> None:
         super().__init__(504, "gateway-timeout", "Gateway timeout",
                          f"The {service} service did not answer in time.", service=service)
+
+
+class Replayed:
+    """The stored answer to an earlier request with the same Idempotency-Key, given again."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+def _idempotency_problem(outcome: Outcome, key_header: str, retry_after: float) -> Problem:
+    if outcome is Outcome.mismatch:
+        detail = "This Idempotency-Key was used for a different request (method, path or body); use a new key."
+        return Problem(422, "idempotency-key-reused", "Idempotency-Key reused", detail,
+                       errors=[FieldError(pointer="/headers/idempotency-key", rule="same_request", detail=detail)])
+    return Problem(409, "idempotency-key-in-use", "Request in progress",
+                   f"A request with Idempotency-Key {key_header!r} is still being answered; try again shortly.",
+                   headers={"Retry-After": str(max(1, int(retry_after)))})
 
 
 def _service_of(scope: Scope) -> str | None:
@@ -213,12 +234,19 @@ class Forwarder:
         except Problem as problem:
             await problem_response(problem, Request(scope))(scope, receive, send)
             return
-        if opened is not None:
-            await self._relay(*opened, send, service)
+        if isinstance(opened, Replayed):
+            headers = [*opened.headers, (b"content-length", str(len(opened.body)).encode()),
+                       (b"idempotent-replayed", b"true")]
+            await send({"type": _RESPONSE_START, "status": opened.status, "headers": headers})
+            await send({"type": _RESPONSE_BODY, "body": opened.body, "more_body": False})
+        elif opened is not None:
+            await self._relay(*opened, send, service, state=scope["app"].state.gateway)
 
-    async def _open(self, scope: Scope, receive: Receive, service: str) -> tuple[httpx.Response, Quota | None] | None:
+    async def _open(self, scope: Scope, receive: Receive, service: str
+                    ) -> tuple[httpx.Response, Quota | None, str | None] | Replayed | None:
         """Authenticate, count against the rate limit, send the request on, and return the service's
-        response (headers read, body not) with the caller's quota."""
+        response (headers read, body not) with the caller's quota and the Idempotency-Key claimed for it;
+        or the stored answer of an earlier request with the same key."""
         state: GatewayState = scope["app"].state.gateway
         base_url = self._service_urls.get(service)
         if base_url is None:
@@ -267,6 +295,14 @@ class Forwarder:
             else:
                 streamed = _StreamedBody(receive)
 
+        claim: str | None = None
+        if inbound.idempotency_key is not None and scope["method"] in idempotency.METHODS \
+                and not identity.is_anonymous and state.idempotency is not None:
+            claimed = await self._claim(state, scope, identity, inbound.idempotency_key, streamed is not None, body)
+            if isinstance(claimed, Replayed):
+                return claimed
+            claim = claimed
+
         upstream = state.upstream
         # stream=, not content=: the headers are already exactly what goes upstream
         # (Content-Length as the caller framed it, Host from the URL), so httpx must add none.
@@ -279,13 +315,38 @@ class Forwarder:
         try:
             response = await upstream.transport.handle_async_request(request)
         except (httpx.TransportError, TimeoutError, OSError) as exc:
+            if claim is not None and never_sent(exc) and state.idempotency is not None:
+                await state.idempotency.release(claim)  # nothing reached the service: the retry may run it
             if streamed is not None and streamed.too_large is not None:
                 raise PayloadTooLarge(streamed.too_large) from None
             if streamed is not None and streamed.disconnected:
                 return None  # the caller went away; nobody to answer
             raise self._failure(service, exc) from None
         self._latency[service].observe(time.perf_counter() - started)
-        return response, quota
+        return response, quota, claim
+
+    @staticmethod
+    async def _claim(state: GatewayState, scope: Scope, identity: Identity, key: str, streamed: bool,
+                     body: bytes) -> str | Replayed:
+        """Claim the caller's Idempotency-Key for this request, or the stored answer to give again."""
+        store = state.idempotency
+        assert store is not None
+        problem = idempotency.key_problem(key)
+        if problem is None and streamed:
+            problem = "an Idempotency-Key is accepted with JSON bodies and small others, not with a streamed upload"
+        if problem is not None:
+            raise Problem(400, "bad-idempotency-key", "Bad Idempotency-Key", problem,
+                          errors=[FieldError(pointer="/headers/idempotency-key", rule="idempotency_key",
+                                             detail=problem)])
+        scope_key = idempotency.scope_key(f"{identity.kind}:{identity.subject}", key)
+        fingerprint = idempotency.fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
+        outcome, stored = await store.begin(scope_key, fingerprint)
+        if outcome is Outcome.new:
+            return scope_key
+        if outcome is Outcome.replay and stored is not None and stored.response_status is not None:
+            headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in stored.response_headers or []]
+            return Replayed(stored.response_status, headers, stored.response_body or b"")
+        raise _idempotency_problem(outcome, key, store.claim_timeout.total_seconds())
 
     def _check_media_type(self, method: str, media_type: str | None) -> bool:
         """Whether a body of this type, sent with this method, is to be checked as JSON;
@@ -296,10 +357,15 @@ class Forwarder:
             raise UnsupportedMediaType(media_type, self._media_types)
         return is_json(media_type)
 
-    async def _relay(self, response: httpx.Response, quota: Quota | None, send: Send, service: str) -> None:
-        """Pass the service's response on, streaming its body."""
+    async def _relay(self, response: httpx.Response, quota: Quota | None, claim: str | None, send: Send,
+                     service: str, *, state: GatewayState) -> None:
+        """Pass the service's response on, streaming its body (kept whole first when it answers an
+        Idempotency-Key, so that a retry can get it again)."""
         try:
             returned, length = returned_response_headers(response.headers.raw)
+            if claim is not None and state.idempotency is not None:
+                await self._keep_answer(state, claim, response, returned, quota, send)
+                return
             if quota is not None:
                 returned += quota.raw_headers()
             await send({"type": _RESPONSE_START, "status": response.status_code, "headers": returned})
@@ -320,6 +386,34 @@ class Forwarder:
             log.warning("service broke off its response", service=service, error=repr(exc))
         finally:
             await response.aclose()
+
+    @staticmethod
+    async def _keep_answer(state: GatewayState, claim: str, response: httpx.Response,
+                           returned: list[tuple[bytes, bytes]], quota: Quota | None, send: Send) -> None:
+        store = state.idempotency
+        assert store is not None
+        try:
+            body = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+        except httpx.TransportError:
+            # Nothing was sent to the caller yet. The service may or may not have acted, so the key stays
+            # claimed until it lapses (settings: idempotency_claim_seconds) and a retry meanwhile gets 409.
+            problem = orjson.dumps({"type": "https://ntc.kz/problems/bad-gateway", "title": "Bad gateway",
+                                    "status": 502, "detail": "The service broke off its answer."})
+            await send({"type": _RESPONSE_START, "status": 502,
+                        "headers": [(b"content-type", b"application/problem+json"),
+                                    (b"content-length", str(len(problem)).encode())]})
+            await send({"type": _RESPONSE_BODY, "body": problem, "more_body": False})
+            return
+        if response.status_code < idempotency.REPLAYED_BELOW:
+            await store.finish(claim, response.status_code, returned, body)
+        else:
+            await store.release(claim)
+        headers = [(n, v) for n, v in returned if n != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        if quota is not None:
+            headers += quota.raw_headers()
+        await send({"type": _RESPONSE_START, "status": response.status_code, "headers": headers})
+        await send({"type": _RESPONSE_BODY, "body": body, "more_body": False})
 
     @staticmethod
     def _failure(service: str, exc: BaseException) -> Problem:

@@ -37,7 +37,7 @@ NOT_RETURNED = frozenset({b"date", b"server", b"x-request-id"})
 
 # Request header classes
 (_FORWARD, _DROP, _AUTHORIZATION, _API_KEY, _COOKIE, _CONNECTION, _CONTENT_LENGTH, _TRANSFER_ENCODING, _HOST,
- _CONTENT_TYPE) = range(10)
+ _CONTENT_TYPE, _IDEMPOTENCY_KEY) = range(11)
 _MAX_REMEMBERED = 2_000
 _request_classes: dict[bytes, int] = {}
 _response_drops: dict[bytes, bool] = {}
@@ -56,7 +56,8 @@ def _classify_request(name: bytes) -> int:
     lower = name.lower()
     special = {b"authorization": _AUTHORIZATION, b"x-api-key": _API_KEY, b"cookie": _COOKIE,
                b"connection": _CONNECTION, b"content-length": _CONTENT_LENGTH,
-               b"transfer-encoding": _TRANSFER_ENCODING, b"host": _HOST, b"content-type": _CONTENT_TYPE}.get(lower)
+               b"transfer-encoding": _TRANSFER_ENCODING, b"host": _HOST, b"content-type": _CONTENT_TYPE,
+               b"idempotency-key": _IDEMPOTENCY_KEY}.get(lower)
     if special is not None:
         return special
     if (_is_hop_by_hop(lower) or is_identity_like(lower) or lower in WRITTEN_BY_GATEWAY
@@ -80,6 +81,7 @@ class InboundRequest:
     content_type: bytes | None = None  # as sent; forwarded unchanged
     chunked: bool = False
     invalid_content_length: bool = False
+    idempotency_key: str | None = None  # the gateway answers retries itself (gateway/idempotency)
 
     @property
     def media_type(self) -> str | None:
@@ -128,6 +130,9 @@ def sort_request_headers(raw: RawHeaders) -> InboundRequest:
                 else f"{credentials.cookie}; {value.decode('latin-1')}"
         elif kind == _HOST:
             inbound.host = value
+        elif kind == _IDEMPOTENCY_KEY:
+            forward.append((name, value))  # the service may use it as well; the gateway keeps the answers
+            inbound.idempotency_key = value.decode("latin-1").strip()
         elif kind == _TRANSFER_ENCODING:
             inbound.chunked = True
         elif kind == _CONNECTION:

@@ -82,3 +82,11 @@ def is_timeout(exc: BaseException) -> bool:
     so the underlying aiohttp error decides; aiohttp's timeouts are ``TimeoutError``s.
     """
     return isinstance(exc, TimeoutError) or isinstance(exc.__cause__, TimeoutError)
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Whether a failed upstream call certainly never reached the service: the connection itself was refused
+    (so a retry of the request cannot do anything twice). aiohttp's connector error is an OSError."""
+    cause = exc.__cause__ or exc
+    return isinstance(cause, ConnectionRefusedError) or (
+        isinstance(cause, OSError) and isinstance(getattr(cause, "os_error", None), ConnectionRefusedError))

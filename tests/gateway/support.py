@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ SERVICES = ("registry", "bargaining", "disputes", "notifications")
 # Every path the echo service's catch-all route was asked for (it runs in this process, in a
 # thread): a test that must prove a request was never forwarded looks for its unique path here.
 ECHO_SEEN_PATHS: set[str] = set()
+# How many times the echo upstream was asked for each "METHOD /path" (the idempotency tests count on it).
+ECHO_CALLS: Counter[str] = Counter()
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
@@ -108,6 +111,17 @@ def echo_app(gate: TrickleGate) -> FastAPI:
         await asyncio.sleep(seconds)
         return {"slept": seconds}
 
+    @app.post("/slow")
+    async def slow_write(request: Request, seconds: float) -> dict[str, Any]:
+        ECHO_CALLS[f"POST {request.url.path}"] += 1
+        await asyncio.sleep(seconds)
+        return {"slept": seconds, "call": ECHO_CALLS[f"POST {request.url.path}"]}
+
+    @app.post("/unavailable")
+    async def unavailable(request: Request) -> JSONResponse:
+        ECHO_CALLS[f"POST {request.url.path}"] += 1
+        return JSONResponse({"detail": "try later"}, status_code=503)
+
     @app.get("/private-headers")
     async def private_headers() -> Response:
         return Response(b"ok", media_type="text/plain", headers={
@@ -118,6 +132,7 @@ def echo_app(gate: TrickleGate) -> FastAPI:
     @app.api_route("/{path:path}", methods=ALL_METHODS)
     async def echo(request: Request, path: str) -> Response:
         ECHO_SEEN_PATHS.add(request.url.path)
+        ECHO_CALLS[f"{request.method} {request.url.path}"] += 1
         body = await request.body()
         return JSONResponse({
             "method": request.method,

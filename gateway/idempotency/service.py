@@ -1,0 +1,86 @@
+"""The store behind Idempotency-Key: claim a key before forwarding, keep the answer after, replay it on a retry.
+
+Shared by every gateway replica through the gateway's database, so a retry that lands on another
+replica is answered the same way. Each call is its own short transaction: nothing is held while
+the service works on the request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.idempotency.models import IdempotentRequest
+from gateway.idempotency.rules import KEPT_HEADERS, Outcome, Stored, decide
+from kernel.db import utcnow
+
+# Expired records are deleted at most this often per gateway process.
+PURGE_EVERY_SECONDS = 300.0
+
+
+class IdempotencyStore:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, retention: timedelta,
+                 claim_timeout: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
+        self._sessionmaker = sessionmaker
+        self.retention = retention
+        self.claim_timeout = claim_timeout
+        self._clock = clock
+        self._purged_at = 0.0
+
+    async def begin(self, scope_key: str, fingerprint: str) -> tuple[Outcome, IdempotentRequest | None]:
+        """Claim the key for this request (Outcome.new), or say why not; with the stored answer for a replay."""
+        now = self._clock()
+        await self._purge(now)
+        async with self._sessionmaker() as session:
+            row = (await session.execute(select(IdempotentRequest).where(IdempotentRequest.scope_key == scope_key)
+                                         .with_for_update())).scalar_one_or_none()
+            stored = None if row is None else Stored(fingerprint=row.fingerprint, status=row.status,
+                                                     claimed_at=row.claimed_at, expires_at=row.expires_at)
+            outcome = decide(stored, fingerprint=fingerprint, now=now, claim_timeout=self.claim_timeout)
+            if outcome is not Outcome.new:
+                return outcome, row
+            if row is None:
+                row = IdempotentRequest(scope_key=scope_key, fingerprint=fingerprint, status="in_progress",
+                                        claimed_at=now, expires_at=now + self.retention)
+            else:  # an expired record, or a lapsed claim: this request takes the key over
+                row.fingerprint, row.status, row.claimed_at = fingerprint, "in_progress", now
+                row.expires_at = now + self.retention
+                row.response_status = row.response_headers = row.response_body = None
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError:  # another replica claimed the same new key a moment earlier
+                return Outcome.in_progress, None
+            return Outcome.new, None
+
+    async def finish(self, scope_key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        async with self._sessionmaker() as session:
+            row = await session.get(IdempotentRequest, scope_key)
+            if row is None:
+                return
+            row.status = "done"
+            row.response_status = status
+            row.response_headers = [[n.decode("latin-1"), v.decode("latin-1")] for n, v in headers
+                                    if n.lower() in KEPT_HEADERS]
+            row.response_body = body
+            session.add(row)
+            await session.commit()
+
+    async def release(self, scope_key: str) -> None:
+        """The request got no answer worth keeping (a 5xx): the key is free for the retry."""
+        async with self._sessionmaker() as session:
+            await session.execute(delete(IdempotentRequest).where(IdempotentRequest.scope_key == scope_key))
+            await session.commit()
+
+    async def _purge(self, now: datetime) -> None:
+        if time.monotonic() - self._purged_at < PURGE_EVERY_SECONDS:
+            return
+        self._purged_at = time.monotonic()
+        async with self._sessionmaker() as session:
+            await session.execute(delete(IdempotentRequest).where(IdempotentRequest.expires_at <= now))
+            await session.commit()
