@@ -310,3 +310,217 @@ class AccessionOverdue(_AccessionEvent):
     """The employer's answer period ran out with no answer; the delay is on the request's record."""
 
     event_type: ClassVar[str] = "kz.ntc.bargaining.accession.overdue.v1"
+
+
+# --- tripartite commissions: sittings, decisions, consultations, information, commitments --------
+# Every commission event names every organisation sitting in the commission (all three parties);
+# a commitment's events name every party to its agreement.
+
+class CommissionLevel(StrEnum):
+    republican = "republican"  # the Republican Tripartite Commission
+    sectoral = "sectoral"
+    regional = "regional"
+
+
+class PartyPosition(StrEnum):
+    """A party's position on a decision of a sitting."""
+
+    for_ = "for"
+    against = "against"
+    abstain = "abstain"
+    with_reservations = "with_reservations"
+
+
+class ConsultationStance(StrEnum):
+    """A party's position on a draft put before the commission for consultation."""
+
+    support = "support"
+    support_with_amendments = "support_with_amendments"
+    oppose = "oppose"
+
+
+class DocumentReference(BaseModel):
+    title: str
+    reference: str = Field(description="Where the document is: an address, a registration or file number")
+
+
+class _CommissionEvent(EventData):
+    commission_id: uuid.UUID
+    commission_level: CommissionLevel
+
+    def subject(self) -> str:
+        return str(self.commission_id)
+
+
+@contract
+class SittingScheduled(_CommissionEvent):
+    """The secretariat scheduled a sitting of the commission (in a place, or remote)."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.sitting.scheduled.v1"
+
+    sitting_id: uuid.UUID
+    number: int
+    held_on: date
+    place: str | None = None
+    remote: bool = False
+
+
+@contract
+class AgendaItemProposed(_CommissionEvent):
+    """A party (or the secretariat for it) put an item on a sitting's agenda, with its documents."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.agenda_item.proposed.v1"
+
+    sitting_id: uuid.UUID
+    item_number: int
+    title: str
+    proposed_by_side: Side
+    documents: list[DocumentReference] = Field(default_factory=list)
+
+
+class DecisionPosition(BaseModel):
+    side: Side
+    position: PartyPosition
+    text: str | None = None
+
+
+@contract
+class DecisionRecorded(_CommissionEvent):
+    """A decision taken at a sitting (held with a quorum of every party), with each party's position."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.decision.recorded.v1"
+
+    sitting_id: uuid.UUID
+    decision_id: uuid.UUID
+    decision_number: int
+    agenda_item_number: int | None = None
+    text: str
+    positions: list[DecisionPosition]
+    adopted: bool = Field(description="Adopted under the decision rule in force (see the commission rules)")
+
+
+class PartyQuorum(BaseModel):
+    side: Side
+    members: int = Field(description="Members appointed by the party")
+    present: int = Field(description="Members present, alternates standing in for absent members counted")
+    required: int
+    met: bool
+
+
+@contract
+class MinutesPublished(_CommissionEvent):
+    """The minutes of a sitting were published to the parties."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.minutes.published.v1"
+
+    sitting_id: uuid.UUID
+    number: int
+    held_on: date
+    published_on: date
+    quorum: list[PartyQuorum]
+    decisions: int
+
+
+@contract
+class ConsultationOpened(_CommissionEvent):
+    """A party put a draft regulation or policy before the commission; positions are due by positions_due."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.consultation.opened.v1"
+
+    consultation_id: uuid.UUID
+    title: str
+    opened_by_side: Side
+    opened_on: date
+    positions_due: date = Field(description="Last day for the parties' positions (working days, rule data)")
+    documents: list[DocumentReference] = Field(default_factory=list)
+
+
+@contract
+class PositionFiled(_CommissionEvent):
+    """A party filed its position on a draft under consultation."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.position.filed.v1"
+
+    consultation_id: uuid.UUID
+    side: Side
+    position: ConsultationStance
+    filed_on: date
+    late: bool = Field(default=False, description="Filed after positions_due")
+
+
+class ConsultationPositionSummary(BaseModel):
+    side: Side
+    position: ConsultationStance | None = Field(description="Null when the party filed none")
+    overdue: bool
+
+
+@contract
+class ConsultationClosed(_CommissionEvent):
+    """The result of a consultation was published to the parties."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.consultation.closed.v1"
+
+    consultation_id: uuid.UUID
+    closed_on: date
+    result: str
+    positions: list[ConsultationPositionSummary]
+
+
+@contract
+class NoticeShared(_CommissionEvent):
+    """Information (a notice with documents) shared with every party of the commission."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.notice.shared.v1"
+
+    notice_id: uuid.UUID
+    title: str
+    shared_on: date
+    shared_by_side: Side | None = Field(default=None, description="Null when the secretariat shared it")
+    documents: list[DocumentReference] = Field(default_factory=list)
+
+
+class CommitmentStatus(StrEnum):
+    on_track = "on_track"
+    late = "late"
+    done = "done"
+    not_done = "not_done"
+
+
+class _CommitmentEvent(EventData):
+    commitment_id: uuid.UUID
+    negotiation_id: uuid.UUID = Field(description="The agreement (its negotiation) the commitment comes from")
+    number: int
+    responsible_side: Side
+    due_on: date
+    status: CommitmentStatus = Field(description="The commitment's status after the change")
+
+    def subject(self) -> str:
+        return str(self.commitment_id)
+
+
+@contract
+class ProgressReported(_CommitmentEvent):
+    """The responsible party reported progress on a commitment, with evidence."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.commitment.progress_reported.v1"
+
+    reported_on: date
+    outcome: str = Field(description="in_progress, done or not_done")
+    evidence: list[DocumentReference] = Field(default_factory=list)
+
+
+@contract
+class CommitmentLate(_CommitmentEvent):
+    """A commitment's due date passed without a report that it was done."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.commitment.late.v1"
+
+
+@contract
+class CommitmentFulfilled(_CommitmentEvent):
+    """The responsible party reported a commitment done (late is true when after its due date)."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.commitment.fulfilled.v1"
+
+    fulfilled_on: date
+    late: bool = False

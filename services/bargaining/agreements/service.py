@@ -26,6 +26,8 @@ from services.bargaining.agreements import rules
 from services.bargaining.agreements.models import AccessionRequest, AgreementCoverage, EmployeesFigures
 from services.bargaining.agreements.rules import OPEN_ACCESSION, AccessionStatus, CoveredAgreement
 from services.bargaining.agreements.schemas import AccessionAnswerIn, AccessionRequestIn, CoverageIn, EmployeesIn
+from services.bargaining.commissions import service as commissions
+from services.bargaining.commitments import service as commitments
 from services.bargaining.negotiations import service as negotiations
 from services.bargaining.negotiations.models import Negotiation, NegotiationParty
 from services.bargaining.negotiations.rules import UNION_KINDS, NegotiationStatus, rules_on
@@ -170,8 +172,15 @@ async def answer_accession(session: AsyncSession, negotiation_id: uuid.UUID, req
 
 
 async def on_deadline_missed(session: AsyncSession, deadline: Deadline) -> None:
-    """The service's hook for missed periods: an unanswered accession is recorded as overdue; the entry
+    """The service's hook for missed periods: an unanswered accession is recorded as overdue; a consultation
+    position missing at its deadline is flagged overdue; a commitment past its due date turns late; the entry
     period keeps its own handling (the negotiation is recorded as evaded)."""
+    if deadline.kind == commissions.CONSULTATION:
+        await commissions.on_consultation_missed(session, deadline)
+        return
+    if deadline.kind == commitments.COMMITMENT:
+        await commitments.on_commitment_missed(session, deadline)
+        return
     if deadline.kind != ACCESSION:
         await negotiations.on_deadline_missed(session, deadline)
         return
