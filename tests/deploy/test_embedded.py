@@ -336,6 +336,19 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
     assert len([region for region in tension.json()["regions"] if region["open_disputes"]]) >= 5
     assert tension.json()["total_open"] >= 6
 
+    # ... and the portal's dashboard shows them by region, to the demo staff account.
+    with httpx.Client(base_url=gateway, timeout=10, headers={"Accept-Language": "en"}) as staff:
+        form = staff.get("/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        signed_in = staff.post("/sign-in", data={"csrf_token": token, "email": credentials["staff"]["email"],
+                                                 "password": credentials["staff"]["password"]})
+        assert signed_in.status_code in (200, 303), signed_in.text
+        dashboard = staff.get("/")
+        assert dashboard.status_code == 200 and 'id="tension-regions"' in dashboard.text, dashboard.text[:2000]
+        panel = dashboard.text.split('id="tension-regions"', 1)[1].split("</table>", 1)[0]
+        for region in ("Atyrau Region", "Mangystau Region", "Pavlodar Region", "East Kazakhstan Region", "Almaty"):
+            assert region in panel, region
+
     # The worked example of docs/employer-api.md runs as written against the demo keys.
     example = subprocess.run([sys.executable, str(REPO / "docs/examples/employer_system.py"), "--gateway", gateway,
                               "--credentials", str(credentials_file)], capture_output=True, text=True, timeout=120)
