@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from gateway.i18n import N_
 from gateway.portal import charts, figures
+from gateway.portal.bargaining import SIDE_LABELS
 from gateway.portal.registry import _checked_form, _int, _local_name, _messages, _reference_names, _sectors, _staff
 from gateway.portal.routes import SECTION_BY_SLUG, csrf_refused, language_of, redirect, render, translate
 from gateway.portal.upstream import Refusal, ServiceUnavailable, call
@@ -638,5 +639,6 @@ async def dispute_page(request: Request, dispute_id: uuid.UUID) -> Response:
         "dispute": dispute, "today": today, "deadlines": deadlines(dispute, today), "decision": decision,
         "warnings": (decision or {}).get("warnings") or [], "is_overdue": overdue(dispute, today),
         "is_stalled": stalled(dispute), "regions": regions, "kind_labels": ROSTER_KIND_LABELS,
+        "side_labels": SIDE_LABELS,
         "assignments": assigned if assigned_status == 200 and isinstance(assigned, list) else [],
     })

@@ -113,7 +113,8 @@ async def made(gateway: Gateway, services: dict[str, Any]) -> dict[str, Any]:
     employer = await api.party("employer", "АО Рудник")
     other = await api.party("employer", "ТОО Завод")
 
-    unanswered = await api.demands(union, employer, working_days_before(today, 8), KARAGANDA, 1200, "wage_arrears")
+    # Four working days back: past the 3-day answer period, within the 10-day stage limit (not stalled).
+    unanswered = await api.demands(union, employer, working_days_before(today, 4), KARAGANDA, 1200, "wage_arrears")
 
     stuck = await api.demands(union, other, today - timedelta(days=40), KARAGANDA, 300, "wages")
     await api.call(f"/collective-disputes/{stuck}/answer", {
@@ -418,3 +419,35 @@ async def test_a_disputes_service_that_is_down_or_not_ready_leaves_the_dashboard
                         assert "The disputes service is unavailable" in page.text and "Traceback" not in page.text
             finally:
                 await browser.aclose()
+
+
+def test_a_draft_from_bargaining_shows_the_open_clauses_and_each_side_s_position() -> None:
+    """A draft opened from a protocol of disagreements (the service's view of it, as its API gives it)."""
+    from gateway import i18n
+    from gateway.portal import disputes
+    from gateway.portal.routes import SECTIONS, TEMPLATES
+
+    negotiation = uuid.uuid4()
+    draft = {"id": str(uuid.uuid4()), "status": "draft", "workers_name": "Профсоюз", "employer_name": "АО Завод",
+             "union_id": None, "employer_id": str(uuid.uuid4()), "workers_concerned": None,
+             "submitted_on": "2026-11-20", "answer_due": None, "stages": [],
+             "demands": [{"number": 1, "text": "Working week: 36 hours"}],
+             "from_bargaining": {"negotiation_id": str(negotiation), "protocol_id": str(uuid.uuid4()),
+                                 "signed_on": "2026-11-20", "clauses": [{
+                                     "clause_id": str(uuid.uuid4()), "number": 2, "category": "working_time",
+                                     "title": "Working week", "positions": [
+                                         {"side": "workers", "text": "36 hours"},
+                                         {"side": "employers", "text": "40 hours"}]}]}}
+    today = date(2026, 11, 27)
+    html = TEMPLATES.get_template("disputes_dispute.html").render(
+        lang="en", languages=tuple(i18n.LANGUAGE_NAMES.items()), sections=SECTIONS, here="/", user=None,
+        current=None, csrf_token=None, inbox_unread=None, status_labels=disputes.STATUS_LABELS,
+        cause_labels=disputes.CAUSE_LABELS, answer_labels=disputes.ANSWER_LABELS,
+        deadline_labels=disputes.DEADLINE_LABELS, deadline_states=disputes.DEADLINE_STATES, dispute=draft,
+        today=today, deadlines=disputes.deadlines(draft, today), decision=None, warnings=[], is_overdue=False,
+        is_stalled=False, regions={}, kind_labels=disputes.ROSTER_KIND_LABELS, side_labels=disputes.SIDE_LABELS,
+        assignments=[])
+    page = text_of(html)
+    assert "Stage draft" in page and disputes.deadlines(draft, today) == []  # no answer period until put forward
+    assert "The clauses left open in bargaining 2. Working week Workers 36 hours Employers 40 hours" in page
+    assert f'href="/bargaining/negotiations/{negotiation}"' in html
