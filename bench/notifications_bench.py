@@ -29,8 +29,17 @@ import nats
 from aiohttp import web
 from standardwebhooks import Webhook
 
-from bench.gateway_bench import BIN, Processes, free_port, uvicorn_command, wait_for, wait_for_port
-from bench.pipeline_bench import database_url, measure_raw, percentile
+from bench.gateway_bench import (
+    BIN,
+    Processes,
+    cpu_seconds,
+    free_port,
+    machine_busy_fraction,
+    uvicorn_command,
+    wait_for,
+    wait_for_port,
+)
+from bench.pipeline_bench import _ts, database_url, measure_raw, percentile, rows
 from kernel.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
 
 
@@ -40,6 +49,7 @@ class Receiver:
         self.latencies: list[float] = []
         self.ids: Counter[str] = Counter()
         self.unverified = 0
+        self.times: dict[str, tuple[float, float]] = {}
         self.last = 0.0
         self.port = free_port()
 
@@ -54,6 +64,7 @@ class Receiver:
         self.ids[request.headers["webhook-id"]] += 1
         if self.ids[request.headers["webhook-id"]] == 1 and "sent" in event["data"]:
             self.latencies.append((now - event["data"]["sent"]) * 1000)
+            self.times[request.headers["webhook-id"]] = (event["data"]["sent"], now)
         self.last = now
         return web.Response(status=204)
 
@@ -96,6 +107,7 @@ async def run(service_url: str, nats_url: str, token: str, events: int, rate: fl
         await asyncio.sleep(0.05)
     receiver.latencies.clear()
     receiver.ids.clear()
+    receiver.times.clear()
 
     started = time.time()
     interval = 1.0 / rate
@@ -112,7 +124,8 @@ async def run(service_url: str, nats_url: str, token: str, events: int, rate: fl
     await asyncio.sleep(1.0)  # room for a late duplicate
     await nc.close()
     await runner.cleanup()
-    return {"count": len(receiver.ids), "duplicates": sum(c - 1 for c in receiver.ids.values()),
+    return {"times": receiver.times, "count": len(receiver.ids),
+            "duplicates": sum(c - 1 for c in receiver.ids.values()),
             "unverified": receiver.unverified, "rate": len(receiver.ids) / max(receiver.last - started, 1e-9),
             "publish_rate": events / publish_seconds, "p50": percentile(receiver.latencies, 0.5),
             "p99": percentile(receiver.latencies, 0.99), "max": max(receiver.latencies, default=float("nan"))}
@@ -142,10 +155,17 @@ def main() -> int:
             service = processes.start("notifications", uvicorn_command("services.notifications.app:create_app", port),
                                       env)
             wait_for(f"http://127.0.0.1:{port}/readyz", process=service)
+            busy = machine_busy_fraction()
+            cpu_before = cpu_seconds(service.pid)
             figures = asyncio.run(_run_with_org(f"http://127.0.0.1:{port}", nats_url, private_pem, args))
+            cpu_after = cpu_seconds(service.pid)
+            stages = rows(env["NOTIFICATIONS_DATABASE_URL"], "SELECT event_id, created_at FROM webhook_delivery")
         finally:
             processes.stop_all()
     database = "PostgreSQL" if args.postgres else "SQLite"
+    routed = {event_id: _ts(created) for event_id, created in stages}
+    intake = [(routed[i] - sent) * 1000 for i, (sent, _) in figures["times"].items() if i in routed]
+    dispatch = [(received - routed[i]) * 1000 for i, (_, received) in figures["times"].items() if i in routed]
     print(f"\nNotifications: publication -> verified webhook receipt on loopback ({database}, {args.events} events "
           f"published at {figures['publish_rate']:.0f}/s)")
     print(f"{'':34} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
@@ -155,6 +175,12 @@ def main() -> int:
     print(f"received {figures['count']:.0f} of {args.events}, duplicates {figures['duplicates']:.0f}, "
           f"unverified {figures['unverified']:.0f}, max latency {figures['max']:.1f} ms; "
           f"p99 ratio to raw {figures['p99'] / raw['p99']:.0f}x")
+    if cpu_before is not None and cpu_after is not None:
+        print(f"notifications process CPU: {(cpu_after - cpu_before) / args.events * 1000:.2f} ms per event "
+              f"(incl. 50 warm-up events and idle polling); machine busy before the run: {busy or 0:.0%}")
+    print(f"stages: publication -> routed (delivery row written) p50 {percentile(intake, 0.5):.1f} / "
+          f"p99 {percentile(intake, 0.99):.1f} ms; routed -> received p50 {percentile(dispatch, 0.5):.1f} / "
+          f"p99 {percentile(dispatch, 0.99):.1f} ms")
     return 0
 
 

@@ -23,7 +23,7 @@ import httpx
 import structlog
 from httpx_aiohttp import AiohttpTransport
 from prometheus_client import Counter, Histogram
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.db import utcnow
@@ -198,19 +198,40 @@ class WebhookDispatcher:
     async def _settle(self, sessionmaker: async_sessionmaker[AsyncSession], token: str,
                       group: list[tuple[WebhookDelivery, AttemptResult]]) -> None:
         now = self.clock()
-        outcomes: list[Outcome] = []
+        delivered = [(d, r) for d, r in group if r.status_code is not None and 200 <= r.status_code < 300]
+        others = [(d, r) for d, r in group if not (r.status_code is not None and 200 <= r.status_code < 300)]
+        outcomes: list[Outcome] = [Outcome.delivered] * len(delivered)
         async with sessionmaker() as session:
-            rows = {d.id: d for d in (await session.execute(
-                select(WebhookDelivery).where(WebhookDelivery.id.in_([c.id for c, _ in group]))  # type: ignore[attr-defined]
-                .execution_options(populate_existing=True))).scalars()}
-            for claimed, result in group:
-                delivery = rows.get(claimed.id)
-                if delivery is None or delivery.lease_owner != token:
-                    # Our lease ran out and another pass took it over: its result stands.
-                    log.warning("delivery settled by another pass", delivery_id=str(claimed.id))
-                    continue
-                endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
-                outcomes.append(await self._record(session, delivery, endpoint, result, now))
+            if delivered:
+                # The common case in three statements, whatever the group's size: mark delivered
+                # (only while our lease holds), log the attempts, clear the endpoints' failing mark.
+                deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
+                await session.execute(
+                    update(deliveries).where(deliveries.c.id == bindparam("b_id"),
+                                             deliveries.c.lease_owner == token)
+                    .values(status="delivered", delivered_at=now, attempts=deliveries.c.attempts + 1,
+                            last_status_code=bindparam("b_code"), last_error=None, lease_until=None,
+                            lease_owner=None),
+                    [{"b_id": d.id, "b_code": r.status_code} for d, r in delivered])
+                await session.execute(insert(WebhookAttempt.__table__), [  # type: ignore[attr-defined]
+                    {"delivery_id": d.id, "endpoint_id": d.endpoint_id, "number": d.attempts + 1, "attempted_at": now,
+                     "status_code": r.status_code, "latency_ms": round(r.latency_ms, 2), "error": None}
+                    for d, r in delivered])
+                await session.execute(update(WebhookEndpoint).where(
+                    WebhookEndpoint.id.in_({d.endpoint_id for d, _ in delivered}),  # type: ignore[attr-defined]
+                    WebhookEndpoint.failing_since.is_not(None)).values(failing_since=None))  # type: ignore[union-attr]
+            if others:
+                rows = {d.id: d for d in (await session.execute(
+                    select(WebhookDelivery).where(WebhookDelivery.id.in_([c.id for c, _ in others]))  # type: ignore[attr-defined]
+                    .execution_options(populate_existing=True))).scalars()}
+                for claimed, result in others:
+                    delivery = rows.get(claimed.id)
+                    if delivery is None or delivery.lease_owner != token:
+                        # Our lease ran out and another pass took it over: its result stands.
+                        log.warning("delivery settled by another pass", delivery_id=str(claimed.id))
+                        continue
+                    endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+                    outcomes.append(await self._record(session, delivery, endpoint, result, now))
             await session.commit()
         for outcome in outcomes:
             ATTEMPTS.labels(outcome.value).inc()
