@@ -113,11 +113,14 @@ def table_base(service: str) -> type[SQLModel]:
                 registry=registry())
 
 
-async def upsert(session: AsyncSession, table: type[SQLModel], values: dict[str, Any], *, key: Sequence[str]) -> None:
+async def upsert(session: AsyncSession, table: type[SQLModel], values: dict[str, Any], *, key: Sequence[str],
+                 unless_newer: str | None = None) -> None:
     """Insert a row or update the existing one with the same ``key``, in one statement.
 
     Projections apply events with it: no read before the write, and the same result
-    whether the row existed or not.
+    whether the row existed or not. With ``unless_newer`` (a column holding the time of the
+    change last applied), an existing row is left alone when it already holds a later change:
+    an event redelivered late, after a newer one, cannot take the projection back.
     """
     if session.bind is None:
         raise RuntimeError("session is not bound to an engine")
@@ -130,4 +133,8 @@ async def upsert(session: AsyncSession, table: type[SQLModel], values: dict[str,
         raise NotImplementedError(dialect)
     statement = dialect_insert(table).values(**values)  # type: ignore[arg-type]
     updates = {name: statement.excluded[name] for name in values if name not in key}
-    await session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates))
+    where = None
+    if unless_newer is not None:
+        column = table.__table__.c[unless_newer]  # type: ignore[attr-defined]
+        where = column <= statement.excluded[unless_newer]
+    await session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates, where=where))

@@ -19,12 +19,12 @@ STATUS_CHANGES = {model.event_type: model for model in (StatusConfirmed, StatusL
 
 async def on_registry_event(session: AsyncSession, event: CloudEvent) -> None:
     if event.type == OrganisationRegistered.event_type:
-        await apply_organisation_registered(session, OrganisationRegistered.model_validate(event.data))
+        await apply_organisation_registered(session, OrganisationRegistered.model_validate(event.data), at=event.time)
     elif event.type == OrganisationUpdated.event_type:
-        await apply_organisation_updated(session, OrganisationUpdated.model_validate(event.data))
+        await apply_organisation_updated(session, OrganisationUpdated.model_validate(event.data), at=event.time)
     elif event.type in STATUS_CHANGES:
         change = STATUS_CHANGES[event.type].model_validate(event.data)
-        await apply_status(session, change.organisation_id, change.status)
+        await apply_status(session, change.organisation_id, change.status, at=event.time)
 
 
 subscription = Subscription(consumer="bargaining", producer="registry", handler=on_registry_event)

@@ -3,34 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import OrganisationRegistered, OrganisationUpdated
-from kernel.db import upsert, utcnow
+from kernel.db import upsert
 from kernel.problems import FieldError, Problem
 from services.disputes.collective.rules import may_be_party
 from services.disputes.parties.models import Party
 
 
-async def apply_organisation_registered(session: AsyncSession, event: OrganisationRegistered) -> None:
+async def apply_organisation_registered(session: AsyncSession, event: OrganisationRegistered, *,
+                                        at: datetime) -> None:
+    """A new organisation in the register (or the same event again: nothing changes)."""
     await upsert(session, Party, {
         "id": event.organisation_id, "kind": event.kind.value, "name_ru": event.name_ru, "name_kk": event.name_kk,
-        "bin": event.bin, "region_code": event.region_code, "registry_status": event.status, "updated_at": utcnow(),
-    }, key=["id"])
+        "bin": event.bin, "region_code": event.region_code, "registry_status": event.status, "updated_at": at,
+    }, key=["id"], unless_newer="updated_at")
 
 
-async def apply_status(session: AsyncSession, organisation_id: uuid.UUID, status: str) -> None:
-    """The registry changed the organisation's status (confirmed, lapsed, liquidated)."""
-    await session.execute(update(Party).where(Party.id == organisation_id)
-                          .values(registry_status=status, updated_at=utcnow()))
+async def apply_status(session: AsyncSession, organisation_id: uuid.UUID, status: str, *, at: datetime) -> None:
+    """The registry changed the organisation's status (confirmed, lapsed, liquidated) at ``at``."""
+    await session.execute(update(Party).where(Party.id == organisation_id, Party.updated_at <= at)
+                          .values(registry_status=status, updated_at=at))
 
 
-async def apply_organisation_updated(session: AsyncSession, event: OrganisationUpdated) -> None:
-    await session.execute(update(Party).where(Party.id == event.organisation_id).values(
+async def apply_organisation_updated(session: AsyncSession, event: OrganisationUpdated, *, at: datetime) -> None:
+    await session.execute(update(Party).where(Party.id == event.organisation_id, Party.updated_at <= at).values(
         name_kk=event.name_kk, name_ru=event.name_ru, region_code=event.region_code,
-        registry_status=event.status, updated_at=utcnow()))
+        registry_status=event.status, updated_at=at))
 
 
 async def eligible_party(session: AsyncSession, organisation_id: uuid.UUID, *, pointer: str,
