@@ -67,11 +67,11 @@ async def test_a_deadline_reaches_each_contact_by_email_in_its_language_without_
         await eventually(lambda: _count(mailbox, 2), what="two e-mails")
         [kazakh] = mailbox.to("kenes@union.kz")
         [russian] = mailbox.to("sovet@union.kz")
-        assert kazakh["Subject"] == "ҰҮК: disputes deadline approaching"
+        assert kazakh["Subject"] == "ҰҮК: мерзімнің аяқталуы жақындап келеді"
         assert kazakh["Content-Language"] == "kk"
         assert "Сіздің ұйымыңызға қатысты оқиға тіркелді" in kazakh.get_content()
         assert f"https://ntc.example.kz/api/v1/disputes/collective-disputes/{dispute}" in kazakh.get_content()
-        assert russian["Subject"] == "НТК: disputes deadline approaching"
+        assert russian["Subject"] == "НТК: приближается срок"
         assert "Зарегистрировано событие, касающееся вашей организации" in russian.get_content()
         await _pause()
         assert mailbox.to("hr@employer.kz") == [] and len(mailbox.messages) == 2
@@ -103,7 +103,7 @@ async def test_low_priority_events_wait_for_one_daily_digest(make_database, nats
         # A decision on its own case is never held back for the digest.
         await bus.publish(cloud_event("kz.ntc.bargaining.negotiation.declined.v1", [employer]))
         await eventually(lambda: _count(mailbox, 1), what="the decision at once")
-        assert mailbox.messages[0]["Subject"] == "NTC: bargaining negotiation declined"
+        assert mailbox.messages[0]["Subject"] == "NTC: negotiations declined"
         await _pause()
         assert len(mailbox.messages) == 1  # the three proposals wait for 08:00
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.notifications.email.templates import Language, render, templates
+from services.notifications.email.templates import Language, event_name, render, templates
 from services.notifications.routing import rules
 from services.notifications.routing.rules import Channel, SubscriptionView
 from services.notifications.webhooks import rules as webhook_rules
@@ -116,3 +116,6 @@ def test_every_language_has_every_text():
     assert set(templates()) == {language.value for language in Language}
     subject, body = render("kk", "event", what="x", type="t", subject="s", time="now", link="L")
     assert subject == "ҰҮК: x" and "L" in body
+    assert event_name("ru", "kz.ntc.registry.deadline.missed.v1") == "срок пропущен"
+    assert event_name("kk", "kz.ntc.disputes.strike.ruled.v1") == "ереуіл туралы сот шешімі"
+    assert event_name("en", "kz.ntc.bargaining.clause.proposed.v1") == "bargaining clause proposed"

@@ -21,14 +21,23 @@ KINDS = ("event", "digest", "endpoint_disabled")
 
 
 @cache
-def templates() -> dict[str, dict[str, str]]:
-    loaded: dict[str, dict[str, str]] = json.loads((DATA / "templates.json").read_text(encoding="utf-8"))
+def templates() -> dict[str, dict[str, Any]]:
+    loaded: dict[str, dict[str, Any]] = json.loads((DATA / "templates.json").read_text(encoding="utf-8"))
     # Every language has every text: a missing one would fail at send time, so fail at start.
-    keys = set(loaded[Language.en])
+    keys, names = set(loaded[Language.en]), set(loaded[Language.en]["events"])
     for language in Language:
-        if set(loaded.get(language, {})) != keys:
-            raise ValueError(f"e-mail templates for {language} differ from English: {keys ^ set(loaded[language])}")
+        if set(loaded.get(language, {})) != keys or set(loaded[language]["events"]) != names:
+            raise ValueError(f"e-mail templates for {language} differ from English")
     return loaded
+
+
+def event_name(language: str, event_type: str) -> str:
+    """What happened, in the reader's words where we have them (``kz.ntc.disputes.strike.ruled.v1`` ->
+    "решение суда о забастовке"), else the type's own words ("disputes strike ruled")."""
+    texts = templates().get(language) or templates()[Language.en]
+    tokens = event_type.removeprefix("kz.ntc.").split(".")[:-1]
+    name = texts["events"].get(".".join(tokens[-2:]))  # type: ignore[union-attr]
+    return name or " ".join(tokens).replace("_", " ")
 
 
 def render(language: str, kind: str, **fields: Any) -> tuple[str, str]:

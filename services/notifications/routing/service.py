@@ -19,7 +19,7 @@ from kernel.db import utcnow
 from kernel.events import CloudEvent
 from services.notifications import wakeup
 from services.notifications.email.models import Contact, DigestItem, MailMessage
-from services.notifications.email.templates import render
+from services.notifications.email.templates import event_name, render
 from services.notifications.inbox.models import InboxMessage
 from services.notifications.routing import rules
 from services.notifications.routing.rules import Channel, SubscriptionView
@@ -119,7 +119,8 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
             wakeup.mark(session, "webhooks")
         for contact_id in sorted(decided.email_now, key=str):
             contact = own_contacts[contact_id]
-            subject, text = render(contact.language, "event", what=what_happened(event.type), type=event.type,
+            subject, text = render(contact.language, "event", what=event_name(contact.language, event.type),
+                                   type=event.type,
                                    subject=event.subject or "-", time=event.time.isoformat(), link=link)
             session.add(MailMessage(contact_id=contact.id, organisation_id=organisation_id,
                                     to_address=contact.email, language=contact.language, kind="event",
