@@ -436,6 +436,17 @@ async def publish_minutes(session: AsyncSession, commission_id: uuid.UUID, sitti
 
 # --- consultations -------------------------------------------------------------------------
 
+async def lock_deadlines_of(session: AsyncSession, subject_id: uuid.UUID) -> None:
+    """Lock the subject's deadlines before the subject itself.
+
+    The sweeper locks a deadline and then, in the missed hook, its subject; taking them in the same
+    order here means the two never wait for each other in a circle (PostgreSQL would abort one of
+    them as a deadlock).
+    """
+    await session.execute(select(Deadline.id).where(Deadline.subject_id == str(subject_id))
+                          .order_by(Deadline.key).with_for_update())
+
+
 async def require_consultation(session: AsyncSession, commission: Commission, consultation_id: uuid.UUID, *,
                                for_update: bool = False) -> Consultation:
     consultation = await session.get(Consultation, consultation_id, with_for_update=for_update,
@@ -494,6 +505,7 @@ async def file_position(session: AsyncSession, commission_id: uuid.UUID, consult
                         body: ConsultationPositionIn, identity: Identity) -> Consultation:
     commission, parties = await require_commission(session, commission_id, identity)
     side = acting_side(identity, parties, body.side)
+    await lock_deadlines_of(session, consultation_id)
     consultation = await require_consultation(session, commission, consultation_id, for_update=True)
     if consultation.status != ConsultationStatus.open:
         raise Conflict(f"The consultation was closed on {consultation.closed_on}.", status_now=consultation.status)
@@ -517,6 +529,7 @@ async def close_consultation(session: AsyncSession, commission_id: uuid.UUID, co
     """The secretariat publishes the result; positions not filed by then are owed no more."""
     commission, parties = await require_commission(session, commission_id, identity)
     require_secretariat(identity)
+    await lock_deadlines_of(session, consultation_id)
     consultation = await require_consultation(session, commission, consultation_id, for_update=True)
     if consultation.status != ConsultationStatus.open:
         raise Conflict(f"The consultation was closed on {consultation.closed_on}.", status_now=consultation.status)

@@ -29,6 +29,7 @@ from services.bargaining.access import STAFF_ACTORS, STAFF_READERS, actor_of, is
 from services.bargaining.agreements.models import AgreementCoverage
 from services.bargaining.amendments.rules import AMENDABLE
 from services.bargaining.commissions import rules as commission_rules
+from services.bargaining.commissions.service import lock_deadlines_of
 from services.bargaining.commitments import rules
 from services.bargaining.commitments.models import Commitment, ProgressReport
 from services.bargaining.commitments.rules import OPEN, Outcome
@@ -110,6 +111,7 @@ async def require_commitment(session: AsyncSession, commitment_id: uuid.UUID, id
 async def report(session: AsyncSession, commitment_id: uuid.UUID, *, body: ReportIn,
                  identity: Identity) -> Commitment:
     """The responsible party reports progress with evidence; done or not done closes the commitment."""
+    await lock_deadlines_of(session, commitment_id)  # before the commitment, in the sweeper's order
     commitment, negotiation, parties = await require_commitment(session, commitment_id, identity, for_update=True)
     responsible = responsible_parties(commitment, parties)
     if not any(identity.acts_for(p.organisation_id) for p in responsible) and not is_staff(identity, *STAFF_ACTORS):
