@@ -35,7 +35,8 @@ class NotificationsSettings(ServiceSettings):
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     dispatch_batch_size: int = Field(default=200, ge=1, le=5_000)
     dispatch_concurrency: int = Field(default=32, ge=1, le=1_000)
-    # A claimed delivery is another replica's again if not settled by then (must exceed the timeout).
+    # A claimed delivery is another replica's again if not settled by then. The dispatcher raises it
+    # to what a pass can take at worst (every delivery timing out, ``concurrency`` at a time).
     dispatch_lease_seconds: float = Field(default=60.0, gt=0)
 
     # --- e-mail -----------------------------------------------------------------------------
@@ -45,6 +46,7 @@ class NotificationsSettings(ServiceSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     smtp_start_tls: bool = False
     mail_retry_seconds: tuple[float, ...] = (30, 300, 1800, 7200, 21600)
+    mail_batch_size: int = Field(default=20, ge=1, le=1_000)
     # The daily digest goes out on the first sweep at or after this hour, Kazakhstan time.
     digest_hour: int = Field(default=8, ge=0, le=23)
     digest_sweep_seconds: float = Field(default=300.0, gt=0)

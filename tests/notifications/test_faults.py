@@ -42,6 +42,7 @@ def notifications(tmp_path, nats_server, public_key):
         "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "2",
         "NOTIFICATIONS_WEBHOOK_RETRY_SECONDS": "[0.5, 1, 2, 2, 2, 2, 2, 2, 2, 2]",
         "NOTIFICATIONS_DISPATCH_LEASE_SECONDS": "5",
+        "NOTIFICATIONS_DISPATCH_BATCH_SIZE": "32",  # with 16 at a time and 2 s timeouts: a lease of 11 s
         "NOTIFICATIONS_DISPATCH_CONCURRENCY": str(CONCURRENCY),
     }, tmp_path)
     yield process
@@ -83,7 +84,7 @@ async def test_nothing_lost_when_notifications_and_nats_are_killed_mid_stream(no
         assert len(published) == EVENTS
 
         await eventually(lambda: _at_least(receiver, EVENTS), timeout=300, what="every event received")
-        await asyncio.sleep(8)  # past the lease: a send the kill interrupted would have been repeated by now
+        await asyncio.sleep(12)  # past the lease: a send the kill interrupted would have been repeated by now
         ids = receiver.ids()
         lost = {e.id for e in events} - set(ids)
         repeats = sum(count - 1 for count in ids.values())

@@ -48,6 +48,9 @@ class Mailer:
         self.settings = settings
         self.skip_locked = skip_locked
         self.clock = clock
+        # Mail goes one message after another: a pass may take every message's full timeout.
+        self.lease_seconds = max(settings.dispatch_lease_seconds,
+                                 1.5 * settings.mail_batch_size * settings.smtp_timeout_seconds + 5)
         self._wakeup = asyncio.Event()
         self.__name__ = "mailer"
 
@@ -66,7 +69,7 @@ class Mailer:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.dispatch_poll_seconds)
                 self._wakeup.clear()
                 try:
-                    while await self.send_once(sessionmaker) >= self.settings.dispatch_batch_size:
+                    while await self.send_once(sessionmaker) >= self.settings.mail_batch_size:
                         pass
                 except asyncio.CancelledError:
                     raise
@@ -78,8 +81,8 @@ class Mailer:
 
     async def send_once(self, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         token, claimed = await claim_due(
-            sessionmaker, MailMessage, now=self.clock(), lease_seconds=self.settings.dispatch_lease_seconds,
-            batch_size=self.settings.dispatch_batch_size, skip_locked=self.skip_locked)
+            sessionmaker, MailMessage, now=self.clock(), lease_seconds=self.lease_seconds,
+            batch_size=self.settings.mail_batch_size, skip_locked=self.skip_locked)
         for message in claimed:
             error: str | None = None
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
 import uuid
@@ -66,6 +67,10 @@ class WebhookDispatcher:
         self.transport = transport
         self.allow = AllowList.parse(settings.webhook_allowed_private)
         self.schedule = tuple(settings.webhook_retry_seconds)
+        # A pass must settle before its lease runs out, or another replica would send again: at
+        # worst every claimed delivery waits its full timeout, ``concurrency`` at a time.
+        rounds = math.ceil(settings.dispatch_batch_size / settings.dispatch_concurrency)
+        self.lease_seconds = max(settings.dispatch_lease_seconds, 1.5 * rounds * settings.webhook_timeout_seconds + 5)
         self._wakeup = asyncio.Event()
         self._client: httpx.AsyncClient | None = None
         self.__name__ = "webhook-dispatcher"
@@ -122,7 +127,7 @@ class WebhookDispatcher:
     async def dispatch_once(self, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         """One pass: claim what is due now, send it, record each result. Returns how many were sent."""
         token, claimed = await claim_due(
-            sessionmaker, WebhookDelivery, now=self.clock(), lease_seconds=self.settings.dispatch_lease_seconds,
+            sessionmaker, WebhookDelivery, now=self.clock(), lease_seconds=self.lease_seconds,
             batch_size=self.settings.dispatch_batch_size, skip_locked=self.skip_locked,
             join=WebhookEndpoint, join_on=WebhookEndpoint.id == WebhookDelivery.endpoint_id,
             conditions=[WebhookEndpoint.enabled.is_(True)])  # type: ignore[attr-defined]
