@@ -57,10 +57,11 @@ def test_subscriptions_choose_channels_and_the_digest_never_holds_a_deadline():
 
 
 def test_a_complaint_leaves_as_a_thin_notice():
-    assert LAW.is_sensitive("kz.ntc.disputes.complaint.filed.v1")
+    assert LAW.is_sensitive("kz.ntc.disputes.complaint.received.v1")
     assert not LAW.is_sensitive("kz.ntc.disputes.demands.submitted.v1")
-    envelope = {"specversion": "1.0", "id": "e1", "source": "/disputes", "type": "kz.ntc.disputes.complaint.filed.v1",
-                "subject": "s1", "time": "2026-11-27T10:00:00Z", "correlationid": "c", "data": {"name": "secret"}}
+    envelope = {"specversion": "1.0", "id": "e1", "source": "/disputes",
+                "type": "kz.ntc.disputes.complaint.received.v1", "subject": "s1", "time": "2026-11-27T10:00:00Z",
+                "correlationid": "c", "data": {"name": "secret"}}
     link = LAW.link("https://ntc.kz/", envelope["type"], "s1")
     assert link == "https://ntc.kz/api/v1/disputes/complaints/s1"
     thin = rules.thin_envelope(envelope, link)
@@ -119,3 +120,11 @@ def test_every_language_has_every_text():
     assert event_name("ru", "kz.ntc.registry.deadline.missed.v1") == "срок пропущен"
     assert event_name("kk", "kz.ntc.disputes.strike.ruled.v1") == "ереуіл туралы сот шешімі"
     assert event_name("en", "kz.ntc.bargaining.clause.proposed.v1") == "bargaining clause proposed"
+
+
+def test_every_routing_pattern_names_events_that_exist():
+    from contracts import load_catalog
+
+    types = list(load_catalog())
+    for pattern in [*LAW.always_delivered.patterns, *LAW.sensitive.patterns, *(link.pattern for link in LAW.links)]:
+        assert any(rules.matches(pattern, t) for t in types), f"{pattern} matches no published event type"

@@ -136,7 +136,7 @@ async def test_a_sensitive_event_leaves_as_a_thin_notice_and_only_to_its_audienc
             await register_endpoint(service, employer, employer_receiver.url)
             complaint_id = str(uuid.uuid4())
             # The union's complaint names only the union (and the ministry) in its audience.
-            complaint = cloud_event("kz.ntc.disputes.complaint.filed.v1", [union], subject=complaint_id,
+            complaint = cloud_event("kz.ntc.disputes.complaint.received.v1", [union], subject=complaint_id,
                                     complainant_name="Айгүл Сейтқали", employer_id=str(employer),
                                     allegation="dismissed for union activity")
             await bus.publish(complaint)
@@ -148,7 +148,7 @@ async def test_a_sensitive_event_leaves_as_a_thin_notice_and_only_to_its_audienc
             assert "Айгүл" not in received.body.decode() and "dismissed" not in received.body.decode()
             # The inbox line names nothing from the record either.
             inbox = await service.client.get("/inbox", headers=organisation_headers(service, union))
-            assert [m["title"] for m in inbox.json()["items"]] == ["disputes complaint filed"]
+            assert [m["title"] for m in inbox.json()["items"]] == ["disputes complaint received"]
             await asyncio.sleep(1.0)
             assert employer_receiver.received == []
             employer_inbox = await service.client.get("/inbox", headers=organisation_headers(service, employer))
