@@ -132,6 +132,8 @@ async def test_the_secretariat_sets_up_a_commission_and_each_party_appoints_its_
     refused = (await client.post("/commissions", headers=staff, json=no_government)).json()
     assert {(e["pointer"], e["rule"]) for e in refused["errors"]} == {("/parties/1", "kind_of_party"),
                                                                       ("/parties", "three_parties")}
+    ancient = await client.post("/commissions", headers=staff, json=commission_body(p, term_from="2010-01-01"))
+    assert ancient.status_code == 422 and ancient.json()["errors"][0]["rule"] == "rules_in_force"
     sectoral = await client.post("/commissions", headers=staff, json=commission_body(p, level="sectoral"))
     assert sectoral.status_code == 422 and "sector" in sectoral.text
     # Only the secretariat sets one up; an analyst reads.

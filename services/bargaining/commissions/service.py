@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -67,6 +68,15 @@ def consultation_key(consultation_id: uuid.UUID, side: Side | str) -> str:
 
 def _forbidden(detail: str) -> Problem:
     return Problem(403, "forbidden", "Forbidden", detail)
+
+
+def law_on(day: date, pointer: str) -> rules.CommissionRules:
+    """The commission rules in force on ``day``, or a clear answer naming the field if none were."""
+    try:
+        return rules.rules_on(day)
+    except LookupError:
+        first = rules.all_rules()[0].effective_from
+        raise invalid(pointer, "rules_in_force", f"no commission rules are in force before {first}") from None
 
 
 def _validation(errors: list[FieldError]) -> Problem:
@@ -143,6 +153,7 @@ async def _next_number(session: AsyncSession, column: Any, where: Any) -> int:
 
 async def create_commission(session: AsyncSession, *, body: CommissionCreate, identity: Identity) -> Commission:
     require_secretariat(identity)
+    law_on(body.term_from, "/term_from")
     errors: list[FieldError] = []
     found: list[tuple[str, Side, str]] = []
     names: dict[uuid.UUID, str] = {}
@@ -477,7 +488,7 @@ async def open_consultation(session: AsyncSession, commission_id: uuid.UUID, *, 
     commission, parties = await require_commission(session, commission_id, identity)
     side = acting_side(identity, parties, body.side)
     opened_on = checked_day(body.opened_on, "/opened_on")
-    law = rules.rules_on(opened_on)
+    law = law_on(opened_on, "/opened_on")
     calendar = await load_calendar(session)
     working_days = body.working_days or law.consultation_working_days.value
     due = rules.positions_due(opened_on, working_days, calendar)
