@@ -9,8 +9,9 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -94,7 +95,7 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
     law = rules.rules_on(kazakhstan_today())
     sensitive = law.is_sensitive(event.type)
     link = law.link(public_base_url, event.type, event.subject)
-    envelope = json.loads(event.to_json())
+    envelope = event.model_dump(mode="json", exclude_none=True)
     body = rules.thin_envelope(envelope, link) if sensitive else rules.full_envelope(envelope, link)
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     title = title_for(event, sensitive=sensitive)
@@ -106,16 +107,19 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
         own_contacts = {c.id: c for c in contacts[organisation_id]}
         decided = rules.route(event.type, subscriptions[organisation_id], list(own_contacts), law)
         if decided.inbox:
-            session.add(InboxMessage(organisation_id=organisation_id, event_id=event.id, event_type=event.type,
-                                     subject=event.subject, title=title))
+            _write(session, InboxMessage, {"id": uuid.uuid4(), "organisation_id": organisation_id,
+                                           "event_id": event.id, "event_type": event.type, "subject": event.subject,
+                                           "title": title, "created_at": now, "read_at": None})
         for endpoint_id in sorted(decided.endpoint_ids, key=str):
             endpoint = endpoints.get(endpoint_id)
             # Only the organisation's own, enabled endpoints; a subscription cannot point elsewhere.
             if endpoint is None or endpoint.organisation_id != organisation_id:
                 continue
-            session.add(WebhookDelivery(endpoint_id=endpoint.id, organisation_id=organisation_id,
-                                        event_id=event.id, event_type=event.type, payload=payload,
-                                        next_attempt_at=now))
+            _write(session, WebhookDelivery, {
+                "id": uuid.uuid4(), "endpoint_id": endpoint.id, "organisation_id": organisation_id,
+                "event_id": event.id, "event_type": event.type, "payload": payload, "status": "pending",
+                "attempts": 0, "next_attempt_at": now, "lease_until": None, "lease_owner": None,
+                "last_status_code": None, "last_error": None, "created_at": now, "delivered_at": None})
             wakeup.mark(session, "webhooks")
         for contact_id in sorted(decided.email_now, key=str):
             contact = own_contacts[contact_id]
@@ -131,8 +135,24 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
                                    link=link))
 
 
+ROWS = "notifications_rows"
+
+
+def _write(session: AsyncSession, table: type[Any], row: dict[str, Any]) -> None:
+    """Queue a row for this transaction: written with the others of its table in one statement
+    just before the commit (routing a consumer batch writes many rows of few tables)."""
+    session.info.setdefault(ROWS, {}).setdefault(table, []).append(row)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_queued(session: Session) -> None:
+    for table, rows in session.info.pop(ROWS, {}).items():
+        session.execute(insert(table.__table__), rows)
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_settings(session: Session) -> None:
     # The next transaction reads them afresh: a subscription changed meanwhile counts from then on.
     session.info.pop("notifications_routing", None)
+    session.info.pop(ROWS, None)
