@@ -366,6 +366,17 @@ class SittingScheduled(_CommissionEvent):
 
 
 @contract
+class SittingCancelled(_CommissionEvent):
+    """The secretariat cancelled a sitting before it was held."""
+
+    event_type: ClassVar[str] = "kz.ntc.bargaining.sitting.cancelled.v1"
+
+    sitting_id: uuid.UUID
+    number: int
+    held_on: date
+
+
+@contract
 class AgendaItemProposed(_CommissionEvent):
     """A party (or the secretariat for it) put an item on a sitting's agenda, with its documents."""
 

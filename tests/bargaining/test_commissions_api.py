@@ -28,6 +28,7 @@ from contracts.bargaining import (
     MinutesPublished,
     NoticeShared,
     PositionFiled,
+    SittingCancelled,
     SittingScheduled,
 )
 from contracts.export import published
@@ -287,6 +288,9 @@ async def test_a_sitting_with_agenda_quorum_per_party_decisions_and_minutes(barg
     assert split.status_code == 201 and split.json()["adopted"] is False
     assert (await client.post(f"{sitting_url}/decisions", headers=org(service, p["fprk"]),
                               json=decision)).status_code == 403
+    # The attendance a decision was taken on stands.
+    assert (await client.post(f"{sitting_url}/attendance", headers=staff,
+                              json={"present": present})).status_code == 409
 
     minutes = await client.post(f"{sitting_url}/minutes", headers=staff, json={
         "text": "Minutes of sitting 1.", "documents": [{"title": "Minutes", "reference": "RTC-2026-1"}]})
@@ -312,6 +316,44 @@ async def test_a_sitting_with_agenda_quorum_per_party_decisions_and_minutes(barg
             check_schema(event)
     [minutes_event] = await events_of(service, MinutesPublished.event_type)
     assert minutes_event.data["decisions"] == 2 and len(minutes_event.data["quorum"]) == 3
+
+
+async def test_a_sitting_is_cancelled_and_quorum_counts_members_in_office(bargaining: RunningService) -> None:
+    service, client = bargaining, bargaining.client
+    commission_id, p, seats = await commission(service, {"government": 1, "atameken": 1, "paryz": 0, "fprk": 1})
+    url = f"/commissions/{commission_id}"
+    staff = secretariat(service)
+    # A second workers' member whose term of office ended yesterday is not counted at today's sitting.
+    former = await client.post(f"{url}/members", headers=org(service, p["fprk"]), json={
+        "name": "Former member", "position": "Officer", "term_to": (today() - timedelta(days=1)).isoformat()})
+    assert former.status_code == 201, former.text
+    ahead = await client.post(f"{url}/sittings", headers=staff, json={
+        "held_on": (today() + timedelta(days=7)).isoformat(), "remote": True})
+    early = await client.post(f"{url}/sittings/{ahead.json()['id']}/attendance", headers=staff,
+                              json={"present": [seats["fprk"][0]]})
+    assert early.status_code == 409  # attendance is recorded on the day
+    assert (await client.post(f"{url}/sittings/{ahead.json()['id']}/cancellation",
+                              headers=org(service, p["fprk"]))).status_code == 403
+    cancelled = await client.post(f"{url}/sittings/{ahead.json()['id']}/cancellation", headers=staff)
+    assert cancelled.json()["status"] == "cancelled", cancelled.text
+    assert (await client.post(f"{url}/sittings/{ahead.json()['id']}/cancellation",
+                              headers=staff)).status_code == 409
+    assert (await client.post(f"{url}/sittings/{ahead.json()['id']}/agenda", headers=org(service, p["fprk"]),
+                              json={"title": "Too late"})).status_code == 409
+    [event] = await events_of(service, SittingCancelled.event_type)
+    assert sorted(event.data["audience"]) == sorted(p.values())
+    check_schema(event)
+
+    today_sitting = await client.post(f"{url}/sittings", headers=staff, json={"held_on": today().isoformat(),
+                                                                              "remote": True})
+    held = await client.post(f"{url}/sittings/{today_sitting.json()['id']}/attendance", headers=staff, json={
+        "present": [seats["government"][0], seats["atameken"][0], seats["fprk"][0]]})
+    assert held.json()["quorum_met"] is True, held.text
+    assert {q["side"]: q["members"] for q in held.json()["quorum"]}["workers"] == 1
+    out_of_office = await client.post(f"{url}/sittings/{today_sitting.json()['id']}/attendance", headers=staff,
+                                      json={"present": [former.json()["id"]]})
+    assert out_of_office.status_code == 422
+    assert out_of_office.json()["errors"][0]["rule"] == "member_of_commission"
 
 
 async def test_a_position_missing_at_the_working_day_deadline_is_flagged_and_its_party_notified_once(

@@ -195,6 +195,15 @@ async def get_sitting(commission_id: uuid.UUID, sitting_id: uuid.UUID, session: 
     return await sitting_view(session, await service.require_sitting(session, commission, sitting_id))
 
 
+@router.post("/{commission_id}/sittings/{sitting_id}/cancellation", responses=RESPONSES,
+             summary="The secretariat cancels a sitting not yet held")
+async def cancel_sitting(commission_id: uuid.UUID, sitting_id: uuid.UUID, session: SessionDep,
+                         identity: Caller) -> SittingPublic:
+    sitting = await service.cancel_sitting(session, commission_id, sitting_id, identity=identity)
+    await session.commit()
+    return await sitting_view(session, sitting)
+
+
 @router.post("/{commission_id}/sittings/{sitting_id}/agenda", status_code=status.HTTP_201_CREATED,
              responses=RESPONSES, summary="A party proposes an agenda item, with its documents")
 async def add_agenda_item(commission_id: uuid.UUID, sitting_id: uuid.UUID, body: AgendaItemIn, session: SessionDep,

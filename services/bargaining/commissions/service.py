@@ -247,8 +247,10 @@ async def appoint(session: AsyncSession, commission_id: uuid.UUID, *, body: Memb
     if errors:
         raise _validation(errors)
     side = Side(appointing.side)
+    # Seats whose term of office overlaps the new one count against the party's limit.
     serving = sum(1 for seat in await seats_of(session, commission.id)
-                  if seat.side == side.value and seat.role == body.role.value)
+                  if seat.side == side.value and seat.role == body.role.value
+                  and seat.term_from <= term_to and seat.term_to >= term_from)
     law = rules.rules_on(term_from)
     problem = rules.appointment_problem(CommissionLevel(commission.level), body.role, serving, law)
     if problem:
@@ -321,6 +323,22 @@ async def schedule_sitting(session: AsyncSession, commission_id: uuid.UUID, *, b
     return sitting
 
 
+async def cancel_sitting(session: AsyncSession, commission_id: uuid.UUID, sitting_id: uuid.UUID, *,
+                         identity: Identity) -> Sitting:
+    """The secretariat cancels a sitting not yet held; the parties are told."""
+    commission, parties = await require_commission(session, commission_id, identity)
+    require_secretariat(identity)
+    sitting = await require_sitting(session, commission, sitting_id, for_update=True)
+    if sitting.status != SittingStatus.scheduled:
+        raise Conflict(f"Sitting {sitting.number} is {sitting.status}; only a scheduled sitting is cancelled.",
+                       status_now=sitting.status)
+    sitting.status = SittingStatus.cancelled.value
+    _touch(sitting)
+    _emit(session, contracts.SittingCancelled, commission, parties, sitting_id=sitting.id, number=sitting.number,
+          held_on=sitting.held_on)
+    return sitting
+
+
 async def add_agenda_item(session: AsyncSession, commission_id: uuid.UUID, sitting_id: uuid.UUID, *,
                           body: AgendaItemIn, identity: Identity) -> AgendaItem:
     """Any party proposes an item for a sitting not yet held."""
@@ -354,9 +372,13 @@ async def record_attendance(session: AsyncSession, commission_id: uuid.UUID, sit
     if sitting.held_on > kazakhstan_today():
         raise Conflict(f"Sitting {sitting.number} is on {sitting.held_on}; attendance is recorded on the day.",
                        held_on=sitting.held_on.isoformat())
-    seats = {s.id: s for s in await seats_of(session, commission.id)}
+    if await decisions_of(session, sitting.id):
+        raise Conflict(f"Sitting {sitting.number} has taken decisions on the attendance recorded; it stands.")
+    # Quorum counts the members in office on the day of the sitting.
+    seats = {s.id: s for s in await seats_of(session, commission.id)
+             if s.term_from <= sitting.held_on <= s.term_to}
     errors = [FieldError(pointer=f"/present/{i}", rule="member_of_commission",
-                         detail="not a serving member or alternate of this commission")
+                         detail="not a member or alternate of this commission in office on the day")
               for i, member_id in enumerate(body.present) if member_id not in seats]
     if len(set(body.present)) != len(body.present):
         errors.append(FieldError(pointer="/present", rule="once", detail="each person is listed once"))
