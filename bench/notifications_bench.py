@@ -39,7 +39,7 @@ from bench.gateway_bench import (
     wait_for,
     wait_for_port,
 )
-from bench.pipeline_bench import _ts, database_url, measure_raw, percentile, rows
+from bench.pipeline_bench import _pg, _ts, database_url, measure_raw, percentile, rows
 from kernel.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
 
 
@@ -149,7 +149,8 @@ def main() -> int:
             raw = measure_raw(nats_url, args.events)
             private_pem, public_pem = generate_keypair()
             port = free_port()
-            env = {"NOTIFICATIONS_DATABASE_URL": database_url(workdir, "notifications", args.postgres),
+            database = database_url(workdir, "notifications", args.postgres)
+            env = {"NOTIFICATIONS_DATABASE_URL": database,
                    "NOTIFICATIONS_NATS_URL": nats_url, "NOTIFICATIONS_IDENTITY_PUBLIC_KEY": public_pem,
                    "NOTIFICATIONS_LOG_LEVEL": "WARNING", "NOTIFICATIONS_WEBHOOK_ALLOWED_PRIVATE": '["127.0.0.1"]'}
             service = processes.start("notifications", uvicorn_command("services.notifications.app:create_app", port),
@@ -162,6 +163,9 @@ def main() -> int:
             stages = rows(env["NOTIFICATIONS_DATABASE_URL"], "SELECT event_id, created_at FROM webhook_delivery")
         finally:
             processes.stop_all()
+            if args.postgres and "database" in locals():
+                name = database.rsplit("/", 1)[1]
+                asyncio.run(_pg(f"{args.postgres}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     database = "PostgreSQL" if args.postgres else "SQLite"
     routed = {event_id: _ts(created) for event_id, created in stages}
     intake = [(routed[i] - sent) * 1000 for i, (sent, _) in figures["times"].items() if i in routed]
