@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.embedded.demo_bargaining import DEMO_AGREEMENTS, BargainingDemoError, load_bargaining_demo
+from deploy.embedded.demo_commissions import CommissionsDemoError, load_commissions_demo
 from deploy.embedded.demo_disputes import DEMO_DISPUTES, DisputesDemoError, load_disputes_demo
 from kernel.calendar import kazakhstan_today
 
@@ -146,8 +147,8 @@ class DemoError(Exception):
     pass
 
 
-# A failure while recording the demo agreements or disputes is reported like any other demo failure.
-DEMO_ERRORS = (DemoError, BargainingDemoError, DisputesDemoError)
+# A failure while recording the demo agreements, commissions or disputes is reported like any other demo failure.
+DEMO_ERRORS = (DemoError, BargainingDemoError, CommissionsDemoError, DisputesDemoError)
 
 
 @dataclass
@@ -245,6 +246,7 @@ def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequen
     administrator = credentials.keys["administrator"].key
     with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
         load_bargaining_demo(client, administrator, credentials.organisations, kazakhstan_today().year, out)
+        load_commissions_demo(client, administrator, credentials.organisations, out)
         credentials.organisations.update(load_disputes_demo(client, administrator, credentials.organisations, out))
         credentials.save(credentials_file)
     out(f"  demo data ready: {len(credentials.organisations)} organisations, {len(credentials.keys)} API keys, "

@@ -325,7 +325,8 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
     coverage = httpx.get(f"{gateway}/api/v1/bargaining/coverage", headers=administrator, timeout=10)
     assert coverage.status_code == 200, coverage.text
     report = coverage.json()
-    assert (report["agreements"], report["without_count"]) == (2, 0)
+    # The General Agreement of the demo commission is in force too, with no workers count (it sets no pay itself).
+    assert (report["agreements"], report["without_count"]) == (2, 1)
     assert report["national"] == {"key": None, "covered": 89_200, "employees": 6_912_300, "rate": 1.3}
     assert report["by_region"] == [{"key": "350000000", "covered": 4_200, "employees": 561_400, "rate": 0.7}]
     assert report["by_sector"] == [{"key": "24", "covered": 89_200, "employees": 117_800, "rate": 75.7}]
@@ -367,8 +368,8 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
     total = httpx.get(f"{portal}api/v1/registry/organisations", timeout=10).json()["total"]
     assert total == len(DEMO_ORGANISATIONS) + 2 * len(DEMO_EMPLOYERS) + 1  # each demo employer with its union
     negotiations = httpx.get(f"{portal}api/v1/bargaining/negotiations", headers=administrator, timeout=10)
-    # The two demo agreements and the worked example's negotiation; nothing recorded twice.
-    assert negotiations.json()["total"] == 2 + 1, "the demo agreements were bargained again"
+    # The two demo agreements, the General Agreement and the worked example's negotiation; nothing twice.
+    assert negotiations.json()["total"] == 2 + 1 + 1, "the demo agreements were bargained again"
     disputes = httpx.get(f"{portal}api/v1/disputes/collective-disputes", headers=administrator, timeout=10)
     # The demo disputes, the worked example's demands and the draft its protocol of disagreements opened.
     assert disputes.json()["total"] == len(DEMO_DISPUTES) + 2, "the demo disputes were recorded again"
