@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+# Passes that may run at once (each claims different rows under its own lease).
+MAX_PASSES = 2
+
 ATTEMPTS = Counter("ntc_webhook_attempts_total", "Webhook delivery attempts", ["outcome"])
 LATENCY = Histogram("ntc_webhook_attempt_seconds", "Webhook attempt latency")
 
@@ -72,6 +75,9 @@ class WebhookDispatcher:
         rounds = math.ceil(settings.dispatch_batch_size / settings.dispatch_concurrency)
         self.lease_seconds = max(settings.dispatch_lease_seconds, 1.5 * rounds * settings.webhook_timeout_seconds + 5)
         self._wakeup = asyncio.Event()
+        self._again = False
+        # Held from a send until its result is committed, across overlapping passes.
+        self._slots = asyncio.Semaphore(settings.dispatch_concurrency)
         self._client: httpx.AsyncClient | None = None
         self.__name__ = "webhook-dispatcher"
 
@@ -105,24 +111,41 @@ class WebhookDispatcher:
             self._client = None
 
     async def run(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """Passes overlap: a delivery that comes due while a pass is still sending or recording is
+        claimed by the next pass at once instead of waiting for the first to finish. The send
+        slots are shared, so the bound on sent-but-unrecorded deliveries holds across passes."""
         wakeup.register("webhooks", self.wake)
         self.wake()  # deliveries may have come due while the service was down
+        passes: set[asyncio.Task[None]] = set()
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.dispatch_poll_seconds)
                 self._wakeup.clear()
-                try:
-                    while await self.dispatch_once(sessionmaker) >= self.settings.dispatch_batch_size:
-                        pass
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("webhook dispatch pass failed")
-                    await asyncio.sleep(0.5)
+                passes = {task for task in passes if not task.done()}
+                if len(passes) < MAX_PASSES:
+                    passes.add(asyncio.create_task(self._drain(sessionmaker)))
+                else:
+                    self._again = True  # looked at again when a running pass ends
         finally:
+            for task in passes:
+                task.cancel()
+            await asyncio.gather(*passes, return_exceptions=True)
             wakeup.unregister("webhooks", self.wake)
             await self.close()
+
+    async def _drain(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        try:
+            while await self.dispatch_once(sessionmaker) >= self.settings.dispatch_batch_size:
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("webhook dispatch pass failed")
+            await asyncio.sleep(0.5)
+        if self._again:
+            self._again = False
+            self.wake()
 
     async def dispatch_once(self, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         """One pass: claim what is due now, send it, record each result. Returns how many were sent."""
@@ -140,7 +163,7 @@ class WebhookDispatcher:
         # A slot is held from the send until its result is committed, so no more than
         # ``dispatch_concurrency`` deliveries are ever sent-but-not-recorded: that is the most a
         # crash can make a receiver see twice.
-        limit = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        limit = self._slots
         results: list[tuple[WebhookDelivery, AttemptResult, asyncio.Event]] = []
         arrived = asyncio.Event()
 
