@@ -30,6 +30,7 @@ from gateway.identity_tokens import IdentityTokens
 from gateway.limits import RateLimiter, install_cors
 from gateway.portal import admin as portal_admin
 from gateway.portal import bargaining as portal_bargaining
+from gateway.portal import commissions as portal_commissions
 from gateway.portal import disputes as portal_disputes
 from gateway.portal import registry as portal_registry
 from gateway.portal import routes as portal
@@ -176,6 +177,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(portal_admin.router)
     app.include_router(portal_registry.router)
     app.include_router(portal_bargaining.router)
+    app.include_router(portal_commissions.router)
     app.include_router(portal_disputes.router)
     app.mount("/portal/static", StaticFiles(directory=portal.STATIC_DIR), name="portal-static")
     return app

@@ -102,6 +102,10 @@ SECTIONS: tuple[Section, ...] = (
             N_("Negotiations and agreements (general, sectoral, regional, enterprise), bargaining commissions, "
                "proposals, signatures, disagreement protocols, and the tripartite commissions' sittings."),
             "bargaining", "bargaining"),
+    Section("commissions", N_("Commissions"),
+            N_("The tripartite commissions: their parties and members, sittings with agendas, decisions and minutes, "
+               "consultations on drafts with each party's position, notices, and the board of what agreements "
+               "promised (commitments)."), "bargaining", "bargaining"),
     Section("disputes", N_("Disputes"),
             N_("Collective labour disputes from demands to settlement, conciliation commissions, mediators and "
                "arbitrators, freedom-of-association complaints and their statutory deadlines."),
@@ -440,7 +444,7 @@ async def dashboard(request: Request) -> Response:
     language = language_of(request)
     setattr(request.state, upstream.IDENTITY_STATE, current[0].identity)  # the figures are asked as this person
     # The section modules build on this one, so the disputes panel's module is imported where it is used.
-    from gateway.portal import disputes
+    from gateway.portal import commissions, disputes
 
     async def tension() -> dict[str, Any] | None:
         """Social tension by region, for staff who may read disputes (None: the panel is not theirs)."""
@@ -449,12 +453,21 @@ async def dashboard(request: Request) -> Response:
         return await disputes.social_tension(request, language,
                                              timeout=_state(request).settings.readiness_timeout_seconds)
 
-    (ready, gateway_checks, services), registry, social_tension = await asyncio.gather(
+    async def fulfilment() -> dict[str, Any] | None:
+        """The share of commitments fulfilled, for staff who may read bargaining (None: not theirs)."""
+        if not set(commissions.READERS) & set(current[0].account.roles):
+            return None
+        return await commissions.fulfilment(request, language,
+                                            timeout=_state(request).settings.readiness_timeout_seconds)
+
+    (ready, gateway_checks, services), registry, social_tension, commitments = await asyncio.gather(
         _services(request),
-        figures.registry_headlines(request, language, lambda message: translate(request, message)), tension())
+        figures.registry_headlines(request, language, lambda message: translate(request, message)), tension(),
+        fulfilment())
     return render(request, "dashboard.html",
                   {"ready": ready, "gateway_checks": gateway_checks, "services": services, "current": None,
                    "checked_at": utcnow(), "refresh_url": "/", "registry": registry, "tension": social_tension,
+                   "commitments": commitments,
                    "share": lambda value: figures.format_share(value, language)},
                   signed_in=current[0], token=current[1])
 
@@ -520,5 +533,6 @@ def _section_route(section: Section) -> None:
 
 
 for _section in SECTIONS:
-    if _section.slug not in ("admin", "registry", "bargaining", "disputes"):  # their pages: gateway.portal.<slug>
+    # Their pages are in gateway.portal.<slug>.
+    if _section.slug not in ("admin", "registry", "bargaining", "commissions", "disputes"):
         _section_route(_section)
