@@ -6,6 +6,7 @@ the upstream is a real HTTP server, so forwarding crosses a real socket.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,17 @@ from asgi_lifespan import LifespanManager
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from kernel.identity import generate_keypair
-from tests.gateway.support import SERVICES, Gateway, GatewayFactory, TrickleGate, echo_app, free_port, serve_in_thread
+from tests.gateway.support import (
+    SERVICES,
+    Gateway,
+    GatewayFactory,
+    PlatformFactory,
+    TrickleGate,
+    echo_app,
+    free_port,
+    serve_in_thread,
+)
+from tests.support.processes import ServiceProcess
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +96,29 @@ async def make_gateway(gateway_settings: Callable[..., GatewaySettings],
 @pytest.fixture
 async def gateway(make_gateway: GatewayFactory) -> Gateway:
     return await make_gateway()
+
+
+@pytest.fixture
+async def start_platform(make_database, nats_server, public_key: str, make_gateway: GatewayFactory,
+                         tmp_path: Path) -> AsyncIterator[PlatformFactory]:
+    """Services as real processes (uvicorn, each its own database, one real nats-server) behind a gateway."""
+    processes: list[ServiceProcess] = []
+
+    async def start(*names: str) -> Gateway:
+        for name in names:
+            prefix = name.upper()
+            process = ServiceProcess(name, {
+                f"{prefix}_DATABASE_URL": await make_database(name),
+                f"{prefix}_NATS_URL": nats_server.url,
+                f"{prefix}_IDENTITY_PUBLIC_KEY": public_key,
+                f"{prefix}_ENVIRONMENT": "test",
+                f"{prefix}_RELAY_POLL_SECONDS": "0.1",
+                f"{prefix}_LOG_LEVEL": "WARNING",
+            }, tmp_path)
+            processes.append(process)
+            await asyncio.to_thread(process.start)
+        return await make_gateway(service_urls={p.name: p.url for p in processes}, rate_limit_enabled=False)
+
+    yield start
+    for process in reversed(processes):
+        await asyncio.to_thread(process.stop)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import socket
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,3 +214,66 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
     assert body["status"] == status
     assert body["type"].endswith("/" + slug)
     return body
+
+
+# --- the platform behind the gateway: service processes, their organisations, their streams -----------
+
+API = "/api/v1"
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+PlatformFactory = Callable[..., Awaitable[Gateway]]
+
+
+async def register_organisations(gateway: Gateway, bodies: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Enter each organisation in the register through the gateway, as the ministry's registry system does;
+    returns their ids by the names given."""
+    _, registrar_key = await gateway.issue_key(roles=("registrar",), name="ministry registry system")
+    ids = {}
+    for name, body in bodies.items():
+        registered = await gateway.client.post(f"{API}/registry/organisations", headers=bearer(registrar_key),
+                                               json=body)
+        assert registered.status_code == 201, registered.text
+        ids[name] = registered.json()["id"]
+    return ids
+
+
+async def wait_until_known(gateway: Gateway, service: str, organisation_ids: Iterable[str],
+                           headers: dict[str, str]) -> None:
+    """Until the registry's events have brought every organisation into the service's parties."""
+    from tests.support.services import eventually
+
+    async def known(organisation_id: str) -> bool:
+        seen = await gateway.client.get(f"{API}/{service}/parties/{organisation_id}", headers=headers)
+        return seen.status_code == 200
+
+    for organisation_id in organisation_ids:
+        await eventually(lambda o=organisation_id: known(o), timeout=30, what=f"the registry's events in {service}")
+
+
+async def stream_events(nats_url: str, producer: str) -> list[dict[str, Any]]:
+    """Everything on a producer's stream from its start, read by a fresh consumer of the test's own."""
+    from kernel.bus import Bus
+    from kernel.events import stream_name
+
+    bus = Bus(nats_url, name=f"{producer}-listener")
+    await bus.connect()
+    try:
+        subscription = await bus.jetstream().pull_subscribe(f"kz.ntc.{producer}.>",
+                                                            durable=f"listener-{uuid.uuid4().hex[:12]}",
+                                                            stream=stream_name(producer))
+        messages = []
+        while True:
+            try:
+                batch = await subscription.fetch(100, timeout=1)
+            except TimeoutError:
+                break
+            for message in batch:
+                await message.ack()
+            messages += batch
+        return [json.loads(m.data) for m in messages]
+    finally:
+        await bus.close()

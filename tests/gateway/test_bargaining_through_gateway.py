@@ -10,89 +10,42 @@ bargaining service publishes is on its stream exactly once, with both parties in
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from contracts.export import published
-from kernel.bus import Bus
 from kernel.calendar import kazakhstan_today
 from services.registry.organisations.rules import make_bin
-from tests.gateway.support import Gateway, GatewayFactory
-from tests.support.processes import ServiceProcess
+from tests.gateway.support import (
+    API,
+    Gateway,
+    PlatformFactory,
+    bearer,
+    register_organisations,
+    stream_events,
+    wait_until_known,
+)
 from tests.support.services import eventually
 
-API = "/api/v1"
 BARGAINING = f"{API}/bargaining"
 
 
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 @pytest.fixture
-async def platform(make_database, nats_server, public_key: str, make_gateway: GatewayFactory,
-                   tmp_path: Path) -> AsyncIterator[Gateway]:
-    processes: list[ServiceProcess] = []
-    try:
-        for name in ("registry", "bargaining"):
-            prefix = name.upper()
-            process = ServiceProcess(name, {
-                f"{prefix}_DATABASE_URL": await make_database(name),
-                f"{prefix}_NATS_URL": nats_server.url,
-                f"{prefix}_IDENTITY_PUBLIC_KEY": public_key,
-                f"{prefix}_ENVIRONMENT": "test",
-                f"{prefix}_RELAY_POLL_SECONDS": "0.1",
-                f"{prefix}_LOG_LEVEL": "WARNING",
-            }, tmp_path)
-            processes.append(process)
-            await asyncio.to_thread(process.start)
-        yield await make_gateway(service_urls={p.name: p.url for p in processes}, rate_limit_enabled=False)
-    finally:
-        for process in reversed(processes):
-            await asyncio.to_thread(process.stop)
-
-
-async def bargaining_events(nats_url: str, expected: int) -> list[dict]:
-    """Everything on the bargaining stream, read by a consumer of the test's own."""
-    bus = Bus(nats_url, name="bargaining-listener")
-    await bus.connect()
-    try:
-        subscription = await bus.jetstream().pull_subscribe("kz.ntc.bargaining.>", durable="bargaining-listener",
-                                                            stream="BARGAINING_EVENTS")
-        messages = []
-        while len(messages) < expected + 5:
-            try:
-                batch = await subscription.fetch(50, timeout=2)
-            except TimeoutError:
-                break
-            for message in batch:
-                await message.ack()
-            messages += batch
-        return [json.loads(m.data) for m in messages]
-    finally:
-        await bus.close()
+async def platform(start_platform: PlatformFactory) -> Gateway:
+    return await start_platform("registry", "bargaining")
 
 
 async def test_union_and_employer_bargain_to_a_filed_agreement(platform: Gateway, nats_server) -> None:
     gateway, client = platform, platform.client
-    _, registrar_key = await gateway.issue_key(roles=("registrar",), name="ministry registry system")
-    ids = {}
-    for name, body in (
-        ("union", {"kind": "local_union", "name_kk": "Шахтерлер кәсіподағы", "name_ru": "Профсоюз шахтёров",
-                   "region_code": "350000000"}),
-        ("employer", {"kind": "employer", "name_kk": "Көмір АҚ", "name_ru": "АО Уголь",
-                      "bin": make_bin("07014000555"), "region_code": "350000000"}),
-    ):
-        registered = await client.post(f"{API}/registry/organisations", headers=bearer(registrar_key), json=body)
-        assert registered.status_code == 201, registered.text
-        ids[name] = registered.json()["id"]
+    ids = await register_organisations(gateway, {
+        "union": {"kind": "local_union", "name_kk": "Шахтерлер кәсіподағы", "name_ru": "Профсоюз шахтёров",
+                  "region_code": "350000000"},
+        "employer": {"kind": "employer", "name_kk": "Көмір АҚ", "name_ru": "АО Уголь",
+                     "bin": make_bin("07014000555"), "region_code": "350000000"},
+    })
     union_id, employer_id = ids["union"], ids["employer"]
     _, union_key = await gateway.issue_key(roles=("union",), organisation_id=uuid.UUID(union_id), name="union")
     _, employer_key = await gateway.issue_key(roles=("employer",), organisation_id=uuid.UUID(employer_id),
@@ -100,13 +53,8 @@ async def test_union_and_employer_bargain_to_a_filed_agreement(platform: Gateway
     _, officer_key = await gateway.issue_key(roles=("bargaining_officer",), name="labour inspectorate system")
     union, employer, officer = bearer(union_key), bearer(employer_key), bearer(officer_key)
 
-    async def known(organisation_id: str) -> bool:
-        return (await client.get(f"{BARGAINING}/parties/{organisation_id}", headers=officer)).status_code == 200
+    await wait_until_known(gateway, "bargaining", (union_id, employer_id), officer)
 
-    for organisation_id in (union_id, employer_id):
-        await eventually(lambda o=organisation_id: known(o), timeout=30, what="the registry's events in bargaining")
-
-    # The union proposes bargaining to the employer.
     proposed = await client.post(f"{BARGAINING}/negotiations", headers=union, json={
         "level": "enterprise", "subject_matter": "Collective agreement of AO Ugol for 2026-2028",
         "initiator_id": union_id, "parties": [{"organisation_id": union_id, "side": "workers"},
@@ -181,7 +129,7 @@ async def test_union_and_employer_bargain_to_a_filed_agreement(platform: Gateway
     })
 
     async def all_published() -> list[dict]:
-        events = await bargaining_events(nats_server.url, sum(expected.values()))
+        events = await stream_events(nats_server.url, "bargaining")
         return events if len(events) >= sum(expected.values()) else []
 
     events = await eventually(all_published, timeout=30, interval=0.5, what="the bargaining events on the stream")

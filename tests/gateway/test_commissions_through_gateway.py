@@ -11,60 +11,44 @@ organisation of the commission in its audience (so the notifications service rea
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 
 import jsonschema
+import pytest
 
 from contracts.export import published
-from kernel.bus import Bus
 from kernel.calendar import kazakhstan_today
-from tests.gateway.support import Gateway
-from tests.gateway.test_bargaining_through_gateway import API, BARGAINING, bearer, platform
+from tests.gateway.support import (
+    API,
+    Gateway,
+    PlatformFactory,
+    bearer,
+    register_organisations,
+    stream_events,
+    wait_until_known,
+)
 from tests.support.services import eventually
 
-__all__ = ["platform"]  # the fixture: registry and bargaining processes behind a gateway
-
+BARGAINING = f"{API}/bargaining"
 COMMISSIONS = f"{BARGAINING}/commissions"
 
 
-async def stream_events(nats_url: str) -> list[dict]:
-    """Everything on the bargaining stream from its start, read by a fresh consumer of the test's own."""
-    bus = Bus(nats_url, name="commissions-listener")
-    await bus.connect()
-    try:
-        subscription = await bus.jetstream().pull_subscribe("kz.ntc.bargaining.>",
-                                                            durable=f"listener-{uuid.uuid4().hex[:8]}",
-                                                            stream="BARGAINING_EVENTS")
-        messages = []
-        while True:
-            try:
-                batch = await subscription.fetch(100, timeout=1)
-            except TimeoutError:
-                break
-            for message in batch:
-                await message.ack()
-            messages += batch
-        return [json.loads(m.data) for m in messages]
-    finally:
-        await bus.close()
+@pytest.fixture
+async def platform(start_platform: PlatformFactory) -> Gateway:
+    return await start_platform("registry", "bargaining")
 
 
 async def test_a_sitting_through_the_gateway_notifies_every_party_once(platform: Gateway, nats_server) -> None:
     gateway, client = platform, platform.client
-    _, registrar_key = await gateway.issue_key(roles=("registrar",), name="ministry registry system")
-    ids: dict[str, str] = {}
-    for name, kind, name_ru in (
-        ("ministry", "government_body", "Министерство труда и социальной защиты населения"),
-        ("atameken", "republican_employer_association", "НПП «Атамекен»"),
-        ("paryz", "republican_employer_association", "Конфедерация работодателей «ПАРЫЗ»"),
-        ("fprk", "republican_union_association", "Федерация профсоюзов Республики Казахстан"),
-    ):
-        registered = await client.post(f"{API}/registry/organisations", headers=bearer(registrar_key), json={
-            "kind": kind, "name_kk": name_ru, "name_ru": name_ru, "region_code": "710000000"})
-        assert registered.status_code == 201, registered.text
-        ids[name] = registered.json()["id"]
+    ids = await register_organisations(gateway, {
+        name: {"kind": kind, "name_kk": name_ru, "name_ru": name_ru, "region_code": "710000000"}
+        for name, kind, name_ru in (
+            ("ministry", "government_body", "Министерство труда и социальной защиты населения"),
+            ("atameken", "republican_employer_association", "НПП «Атамекен»"),
+            ("paryz", "republican_employer_association", "Конфедерация работодателей «ПАРЫЗ»"),
+            ("fprk", "republican_union_association", "Федерация профсоюзов Республики Казахстан"),
+        )})
     keys = {}
     for name, role in (("ministry", "government"), ("atameken", "employer"), ("paryz", "employer"),
                        ("fprk", "union")):
@@ -73,11 +57,7 @@ async def test_a_sitting_through_the_gateway_notifies_every_party_once(platform:
     _, officer_key = await gateway.issue_key(roles=("bargaining_officer",), name="commission secretariat")
     secretariat = bearer(officer_key)
 
-    async def known(organisation_id: str) -> bool:
-        return (await client.get(f"{BARGAINING}/parties/{organisation_id}", headers=secretariat)).status_code == 200
-
-    for organisation_id in ids.values():
-        await eventually(lambda o=organisation_id: known(o), timeout=30, what="the registry's events in bargaining")
+    await wait_until_known(gateway, "bargaining", ids.values(), secretariat)
 
     today = kazakhstan_today()
     created = await client.post(COMMISSIONS, headers=secretariat, json={
@@ -155,7 +135,7 @@ async def test_a_sitting_through_the_gateway_notifies_every_party_once(platform:
                         "kz.ntc.bargaining.decision.recorded.v1": 1, "kz.ntc.bargaining.minutes.published.v1": 1})
 
     async def all_published() -> list[dict]:
-        events = await stream_events(nats_server.url)
+        events = await stream_events(nats_server.url, "bargaining")
         return events if Counter(e["type"] for e in events) == expected else []
 
     events = await eventually(all_published, timeout=30, interval=0.5, what="the commission's events on the stream")

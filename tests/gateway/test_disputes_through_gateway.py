@@ -10,90 +10,43 @@ once, names both parties and validates against its published schema.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from contracts.export import published
-from kernel.bus import Bus
 from services.registry.organisations.rules import make_bin
-from tests.gateway.support import Gateway, GatewayFactory
-from tests.support.processes import ServiceProcess
+from tests.gateway.support import (
+    API,
+    Gateway,
+    PlatformFactory,
+    bearer,
+    register_organisations,
+    stream_events,
+    wait_until_known,
+)
 from tests.support.services import eventually
 
-API = "/api/v1"
 DISPUTES = f"{API}/disputes/collective-disputes"
 
 
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 @pytest.fixture
-async def platform(make_database, nats_server, public_key: str, make_gateway: GatewayFactory,
-                   tmp_path: Path) -> AsyncIterator[Gateway]:
-    processes: list[ServiceProcess] = []
-    try:
-        for name in ("registry", "disputes"):
-            prefix = name.upper()
-            process = ServiceProcess(name, {
-                f"{prefix}_DATABASE_URL": await make_database(name),
-                f"{prefix}_NATS_URL": nats_server.url,
-                f"{prefix}_IDENTITY_PUBLIC_KEY": public_key,
-                f"{prefix}_ENVIRONMENT": "test",
-                f"{prefix}_RELAY_POLL_SECONDS": "0.1",
-                f"{prefix}_LOG_LEVEL": "WARNING",
-            }, tmp_path)
-            processes.append(process)
-            await asyncio.to_thread(process.start)
-        yield await make_gateway(service_urls={p.name: p.url for p in processes}, rate_limit_enabled=False)
-    finally:
-        for process in reversed(processes):
-            await asyncio.to_thread(process.stop)
-
-
-async def dispute_events(nats_url: str) -> list[dict]:
-    """Everything on the disputes stream, read by a consumer of the test's own."""
-    bus = Bus(nats_url, name="disputes-listener")
-    await bus.connect()
-    try:
-        subscription = await bus.jetstream().pull_subscribe("kz.ntc.disputes.>", durable=f"listener-{uuid.uuid4().hex}",
-                                                            stream="DISPUTES_EVENTS")
-        messages = []
-        while True:
-            try:
-                batch = await subscription.fetch(100, timeout=2)
-            except TimeoutError:
-                break
-            for message in batch:
-                await message.ack()
-            messages += batch
-        return [json.loads(m.data) for m in messages]
-    finally:
-        await bus.close()
+async def platform(start_platform: PlatformFactory) -> Gateway:
+    return await start_platform("registry", "disputes")
 
 
 async def test_two_collective_disputes_through_the_gateway(platform: Gateway, nats_server) -> None:
     gateway, client = platform, platform.client
-    _, registrar_key = await gateway.issue_key(roles=("registrar",), name="ministry registry system")
-    ids = {}
-    for name, body in (
-        ("union", {"kind": "local_union", "name_kk": "Кеншілер кәсіподағы", "name_ru": "Профсоюз горняков",
-                   "region_code": "350000000"}),
-        ("mine", {"kind": "employer", "name_kk": "Кеніш АҚ", "name_ru": "АО Рудник", "bin": make_bin("07014000777"),
-                  "region_code": "350000000"}),
-        ("plant", {"kind": "employer", "name_kk": "Химзауыт АҚ", "name_ru": "АО Химзавод",
-                   "bin": make_bin("07014000888"), "region_code": "350000000"}),
-    ):
-        registered = await client.post(f"{API}/registry/organisations", headers=bearer(registrar_key), json=body)
-        assert registered.status_code == 201, registered.text
-        ids[name] = registered.json()["id"]
+    ids = await register_organisations(gateway, {
+        "union": {"kind": "local_union", "name_kk": "Кеншілер кәсіподағы", "name_ru": "Профсоюз горняков",
+                  "region_code": "350000000"},
+        "mine": {"kind": "employer", "name_kk": "Кеніш АҚ", "name_ru": "АО Рудник", "bin": make_bin("07014000777"),
+                 "region_code": "350000000"},
+        "plant": {"kind": "employer", "name_kk": "Химзауыт АҚ", "name_ru": "АО Химзавод",
+                  "bin": make_bin("07014000888"), "region_code": "350000000"},
+    })
     keys = {}
     for name, roles in (("union", ("union",)), ("mine", ("employer",)), ("plant", ("employer",))):
         _, keys[name] = await gateway.issue_key(roles=roles, organisation_id=uuid.UUID(ids[name]), name=name)
@@ -101,11 +54,7 @@ async def test_two_collective_disputes_through_the_gateway(platform: Gateway, na
     union, mine, plant, officer = (bearer(keys["union"]), bearer(keys["mine"]), bearer(keys["plant"]),
                                    bearer(officer_key))
 
-    async def known(organisation_id: str) -> bool:
-        return (await client.get(f"{API}/disputes/parties/{organisation_id}", headers=officer)).status_code == 200
-
-    for organisation_id in ids.values():
-        await eventually(lambda o=organisation_id: known(o), timeout=30, what="the registry's events in disputes")
+    await wait_until_known(gateway, "disputes", ids.values(), officer)
 
     # 1. Demands → the mine rejects them over its API → conciliation → settled in the commission.
     submitted = await client.post(DISPUTES, headers=union, json={
@@ -178,7 +127,7 @@ async def test_two_collective_disputes_through_the_gateway(platform: Gateway, na
         return [e for e in events if e["subject"] == dispute_id and e["type"] in transition_types]
 
     async def all_published() -> list[dict]:
-        events = await dispute_events(nats_server.url)
+        events = await stream_events(nats_server.url, "disputes")
         return events if sum(len(transitions(events, d)) for d in expected) >= wanted else []
 
     events = await eventually(all_published, timeout=30, interval=0.5, what="the disputes events on the stream")

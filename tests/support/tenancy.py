@@ -40,6 +40,9 @@ class TenantObject:
     list_path: str  # GET: the caller's own objects of this kind
     ids_of: Callable[[Any], list[str]]  # the ids in that listing's JSON body
     operations: dict[Operation, Route | NotYet]
+    # A listing that grows by itself (the inbox: events keep arriving from the other services): compared
+    # item by item — nothing already listed may change — rather than as a whole.
+    grows_by_itself: bool = False
 
     def routes(self) -> list[tuple[Operation, Route]]:
         return [(name, route) for name, route in self.operations.items() if isinstance(route, Route)]
@@ -107,6 +110,7 @@ TENANT_OBJECTS: tuple[TenantObject, ...] = (
         kind="inbox message",
         list_path="/inbox",
         ids_of=_items,
+        grows_by_itself=True,
         operations={
             "read": NOT_YET("no GET /inbox/{id}: messages are read through the listing"),
             "update": Route("POST", "/inbox/{id}/read"),
