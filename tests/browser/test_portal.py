@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,9 +36,12 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 EMAIL, PASSWORD = "registrar.admin@ntc.example", "a browser-test password"
 # The navigation in each language: its label, then the sections' titles.
 NAVIGATION = {
-    "kk": ("Бөлімдер", ["Тізілім", "Ұжымдық келіссөздер", "Даулар", "Хабарламалар", "Есептер", "Әкімшілендіру"]),
-    "ru": ("Разделы", ["Реестр", "Коллективные переговоры", "Споры", "Уведомления", "Отчеты", "Администрирование"]),
-    "en": ("Sections", ["Registry", "Bargaining", "Disputes", "Notifications", "Reports", "Administration"]),
+    "kk": ("Бөлімдер", ["Тізілім", "Ұжымдық келіссөздер", "Комиссиялар", "Даулар", "Хабарламалар", "Есептер",
+                        "Әкімшілендіру"]),
+    "ru": ("Разделы", ["Реестр", "Коллективные переговоры", "Комиссии", "Споры", "Уведомления", "Отчеты",
+                       "Администрирование"]),
+    "en": ("Sections", ["Registry", "Bargaining", "Commissions", "Disputes", "Notifications", "Reports",
+                        "Administration"]),
 }
 REAL_SERVICES = ("registry", "bargaining", "disputes")
 SWITCH = {"kk": ("Тіл", "Қазақша"), "ru": ("Язык", "Русский"), "en": ("Language", "English")}
@@ -144,7 +148,7 @@ def test_sign_in_browse_the_sections_and_sign_out(portal_url: str) -> None:
             expect(page.locator(".user-name")).to_have_text("Dana Registrar")
             expect(page.locator(".user-roles")).to_have_text("administrator, registrar")
             navigation = page.get_by_role("navigation", name="Sections")
-            titles = ["Registry", "Bargaining", "Disputes", "Notifications", "Reports", "Administration"]
+            titles = NAVIGATION["en"][1]
             for title in titles:
                 expect(navigation.get_by_role("link", name=title)).to_be_visible()
             expect(page.get_by_role("cell", name="ready").first).to_be_visible()
@@ -510,6 +514,87 @@ def test_the_bargaining_and_disputes_pages(platform: Platform) -> None:
             expect(page.get_by_role("heading", level=1)).to_have_text("Даулар статистикасы")
             page.goto(url + "/bargaining")
             expect(page.locator("tr.overdue")).to_contain_text("мерзімі өтіп кетті")
+            assert not [error for error in console_errors if "Content Security Policy" in error], console_errors
+        finally:
+            browser.close()
+
+
+def _make_commissions(platform: Platform) -> dict[str, str]:
+    """Through the gateway's API: the four social partners in the register, then the demo Republican Tripartite
+    Commission and the General Agreement's commitments (`deploy.embedded.demo_commissions`)."""
+    import httpx
+
+    from deploy.embedded.demo import DEMO_ORGANISATIONS
+    from deploy.embedded.demo_commissions import PARTIES, load_commissions_demo
+
+    slugs = {slug for slug, _ in PARTIES}
+    with httpx.Client(base_url=platform.url, timeout=30,
+                      headers={"Authorization": f"Bearer {platform.administrator_key}"}) as api:
+        ids = {}
+        for organisation in DEMO_ORGANISATIONS:
+            if organisation.slug in slugs:
+                entered = api.post("/api/v1/registry/organisations", json=organisation.body())
+                assert entered.status_code == 201, entered.text
+                ids[organisation.slug] = str(entered.json()["id"])
+        load_commissions_demo(api, platform.administrator_key, ids, lambda _: None)  # waits for bargaining to hear
+    return ids
+
+
+def test_a_staff_member_filters_the_commitments_board_by_party(platform: Platform) -> None:
+    """Issue 9's acceptance: the commitments board, filtered by party, shows only that party's commitments."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    _make_commissions(platform)
+    url = platform.url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(locale="en-GB")
+            console_errors: list[str] = []
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+            page.goto(url + "/sign-in")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(url + "/")
+            expect(page.get_by_role("heading", name="Commitments of the agreements")).to_be_visible()
+            expect(page.get_by_role("img", name="Share of commitments fulfilled, per agreement")).to_be_visible()
+
+            page.get_by_role("navigation", name="Sections").get_by_role("link", name="Commissions").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Commissions")
+            page.get_by_role("link", name="Republican Tripartite Commission", exact=False).click()
+            expect(page.get_by_role("heading", name="Parties and members")).to_be_visible()
+            expect(page.get_by_role("rowheader", name="L. Abenova")).to_be_visible()
+
+            page.get_by_role("navigation", name="Commissions pages").get_by_role("link", name="Commitments board") \
+                .click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Commitments board")
+            rows = page.locator("#commitments tbody tr")
+            expect(rows).to_have_count(6)
+            page.screenshot(path=str(ARTIFACTS / "commitments-board.png"), full_page=True)
+
+            union = "Федерация профсоюзов Республики Казахстан"
+            page.get_by_label("Party").select_option(label=union)
+            page.get_by_role("button", name="Filter").click()
+            expect(page).to_have_url(re.compile(r"/commitments\?.*organisation_id="))
+            expect(page.get_by_role("table", name="1 commitment found")).to_be_visible()
+            expect(rows).to_have_count(1)
+            expect(rows.first).to_contain_text("Train 1,000 occupational safety representatives")
+            expect(rows.first).to_contain_text(union)
+            expect(page.get_by_label("Party")).to_have_value(re.compile(r"[0-9a-f-]{36}"))
+
+            employers = "Национальная палата предпринимателей Республики Казахстан «Атамекен»"
+            page.get_by_label("Party").select_option(label=employers)
+            page.get_by_role("button", name="Filter").click()
+            expect(rows).to_have_count(2)
+            for index in range(2):
+                expect(rows.nth(index)).to_contain_text("Employers")
+                expect(rows.nth(index)).not_to_contain_text("Train 1,000")
+            page.screenshot(path=str(ARTIFACTS / "commitments-board-party.png"), full_page=True)
+
+            rows.first.get_by_role("link").click()
+            expect(page.get_by_role("heading", name="Progress reports")).to_be_visible()
             assert not [error for error in console_errors if "Content Security Policy" in error], console_errors
         finally:
             browser.close()
