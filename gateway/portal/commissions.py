@@ -282,12 +282,17 @@ def _board_filters(query: Any) -> dict[str, str]:
 
 
 async def _organisations(request: Request) -> dict[str, str]:
-    """The social partners to filter the board by: the organisations sitting in the commissions, by name."""
-    status, body = await _get(request, "/commissions", {"limit": CHOICES_LIMIT})
-    if status != 200 or not isinstance(body, dict):
-        return {}
-    found = {str(party["organisation_id"]): party.get("name_ru") or str(party["organisation_id"])
-             for item in body.get("items") or [] for party in item.get("parties") or []}
+    """The parties to filter the board by: the organisations sitting in the commissions and those bound by the
+    agreements in force today, by name."""
+    found: dict[str, str] = {}
+    for status, body in await asyncio.gather(_get(request, "/commissions", {"limit": CHOICES_LIMIT}),
+                                             _get(request, "/agreements", {"limit": CHOICES_LIMIT})):
+        if status != 200 or not isinstance(body, dict):
+            continue
+        for item in body.get("items") or []:
+            for party in item.get("parties") or [] if isinstance(item, dict) else []:
+                if isinstance(party, dict) and party.get("organisation_id"):
+                    found[str(party["organisation_id"])] = party.get("name_ru") or str(party["organisation_id"])
     return dict(sorted(found.items(), key=lambda pair: pair[1]))
 
 

@@ -27,6 +27,7 @@ from services.bargaining.app import create_app
 from services.bargaining.settings import BargainingSettings
 from tests.gateway.support import Gateway, GatewayFactory
 from tests.gateway.test_portal_bargaining import (
+    KARAGANDA,
     OFFICER,
     REGISTRAR,
     Bargaining,
@@ -268,6 +269,27 @@ async def test_the_commitments_board_filters_by_party_and_highlights_late_ones(
     assert "0 commitments found" in text_of((await browser.get("/commitments", params={"level": "sectoral"})).text)
     nonsense = await browser.get("/commitments", params={"organisation_id": "<b>", "status": "galactic"})
     assert nonsense.status_code == 200 and "6 commitments found" in text_of(nonsense.text)
+
+    # An enterprise agreement in force in the Karaganda region (sector 24) with one commitment of its employer: the
+    # employer is offered as a party too, and the region and sector filters find its commitment alone.
+    api: Bargaining = made["api"]
+    union = await api.party("primary_union_organisation", "Профсоюз металлургов")
+    employer = await api.party("employer", "АО Сталь")
+    enterprise = await api.propose("Коллективный договор металлургов", union, employer, kazakhstan_today())
+    await api.negotiating(enterprise, union, employer)
+    await api.agreed_clause(enterprise, "occupational_safety", "Protective equipment", "The employer provides it.")
+    await api.sign_and_file(enterprise, kazakhstan_today() - timedelta(days=10), 3000, "24")
+    await api.call("POST", f"/agreements/{enterprise}/commitments", 201, json={
+        "what": "Replace the smelter's ventilation", "responsible_side": "employers", "indicator": "Ventilation",
+        "due_on": (kazakhstan_today() + timedelta(days=90)).isoformat()})
+    steel = await browser.get("/commitments", params={"organisation_id": employer})
+    assert f'<option value="{employer}" selected>АО Сталь</option>' in steel.text
+    assert "1 commitment found" in text_of(steel.text) and "Replace the smelter's ventilation" in text_of(steel.text)
+    for name, value in (("region_code", KARAGANDA), ("sector", "24")):
+        found = await browser.get("/commitments", params={name: value})
+        assert "1 commitment found" in text_of(found.text), name
+        assert f'<option value="{value}" selected>' in found.text, name
+    assert "7 commitments found" in text_of((await browser.get("/commitments")).text)
 
     link = re.search(r'href="(/commitments/[0-9a-f-]{36})">Publish the yearly report', board.text)
     assert link
