@@ -566,6 +566,17 @@ def test_a_staff_member_filters_the_commitments_board_by_party(platform: Platfor
             page.get_by_role("link", name="Republican Tripartite Commission", exact=False).click()
             expect(page.get_by_role("heading", name="Parties and members")).to_be_visible()
             expect(page.get_by_role("rowheader", name="L. Abenova")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "commission.png"), full_page=True)
+            page.get_by_role("link", name="Sitting No. 1").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Sitting No. 1")
+            expect(page.get_by_text("Every party had its quorum.")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "commission-sitting.png"), full_page=True)
+            page.go_back()
+            page.get_by_role("link", name="Draft amendments to the Labour Code on platform employment").click()
+            expect(page.get_by_role("heading", name="The parties' positions")).to_be_visible()
+            expect(page.locator("#position-employers")).to_contain_text("supports with amendments")
+            expect(page.locator("#position-workers")).to_contain_text("No position filed.")
+            page.screenshot(path=str(ARTIFACTS / "commission-consultation.png"), full_page=True)
 
             page.get_by_role("navigation", name="Commissions pages").get_by_role("link", name="Commitments board") \
                 .click()
