@@ -22,10 +22,10 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.i18n import N_
 from gateway.portal import charts, figures
 from gateway.portal.registry import _int, _regions, _sectors, _staff
-from gateway.portal.routes import SECTION_BY_SLUG, language_of, render, translate
-from gateway.portal.upstream import Refusal, ServiceUnavailable, call
+from gateway.portal.routes import language_of, translate
+from gateway.portal.section import ServiceSection
+from gateway.portal.upstream import Refusal, ServiceUnavailable
 from gateway.proxy.forwarder import API_PREFIX
-from gateway.staff.service import SignedIn
 from kernel.calendar import kazakhstan_today
 
 router = APIRouter(include_in_schema=False)
@@ -62,33 +62,15 @@ UNAVAILABLE_TITLE = N_("The bargaining service is unavailable")
 UNAVAILABLE_DETAIL = N_("The bargaining service could not be reached or did not answer in time. Try again in a "
                         "minute; if it lasts, tell the platform's operators.")
 UNEXPECTED_DETAIL = N_("The bargaining service gave an answer this page cannot read.")
+SECTION = ServiceSection(
+    slug="bargaining", service=SERVICE, unavailable_title=UNAVAILABLE_TITLE, unavailable_detail=UNAVAILABLE_DETAIL,
+    unreadable_detail=UNEXPECTED_DETAIL,
+    labels={"level_labels": LEVEL_LABELS, "status_labels": STATUS_LABELS, "side_labels": SIDE_LABELS,
+            "role_labels": ROLE_LABELS, "category_labels": CATEGORY_LABELS, "api_base": f"{API_PREFIX}/{SERVICE}"})
+_page, _unavailable, _refused, _get = SECTION.page, SECTION.unavailable, SECTION.refused, SECTION.get
 COVERAGE_CHART = (N_("Collective bargaining coverage by region, per cent of employees"),
                   N_("Employees covered by one or more agreements in force as a share of employees (ILO "
                      "definition), by region."))
-
-
-def _page(request: Request, current: tuple[SignedIn, str], template: str, context: dict[str, Any],
-          status: int = 200) -> HTMLResponse:
-    return render(request, template, {
-        "current": SECTION_BY_SLUG["bargaining"], "level_labels": LEVEL_LABELS, "status_labels": STATUS_LABELS,
-        "side_labels": SIDE_LABELS, "role_labels": ROLE_LABELS, "category_labels": CATEGORY_LABELS,
-        "api_base": f"{API_PREFIX}/{SERVICE}", **context}, status=status, signed_in=current[0], token=current[1])
-
-
-def _unavailable(request: Request, current: tuple[SignedIn, str], detail: str = UNAVAILABLE_DETAIL,
-                 status: int = 503) -> HTMLResponse:
-    return _page(request, current, "bargaining_unavailable.html",
-                 {"title": translate(request, UNAVAILABLE_TITLE), "detail": translate(request, detail)},
-                 status=status)
-
-
-def _refused(request: Request, current: tuple[SignedIn, str], refusal: Refusal) -> HTMLResponse:
-    return _page(request, current, "bargaining_refused.html", {"refusal": refusal},
-                 status=refusal.status if 400 <= refusal.status < 600 else 502)
-
-
-async def _get(request: Request, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
-    return await call(request, SERVICE, "GET", path, params=params)
 
 
 def _day(value: Any) -> date | None:

@@ -28,7 +28,8 @@ from gateway.i18n import N_
 from gateway.portal import charts, figures
 from gateway.portal.bargaining import SIDE_LABELS
 from gateway.portal.registry import _checked_form, _int, _local_name, _messages, _reference_names, _sectors, _staff
-from gateway.portal.routes import SECTION_BY_SLUG, csrf_refused, language_of, redirect, render, translate
+from gateway.portal.routes import csrf_refused, language_of, redirect, translate
+from gateway.portal.section import ServiceSection
 from gateway.portal.upstream import Refusal, ServiceUnavailable, call
 from gateway.staff.service import SignedIn
 from kernel.calendar import kazakhstan_today
@@ -77,29 +78,12 @@ NOT_RECORDED = N_("not recorded")
 ENDED = frozenset({"settled", "withdrawn", "closed"})
 
 
-def _page(request: Request, current: tuple[SignedIn, str], template: str, context: dict[str, Any],
-          status: int = 200) -> HTMLResponse:
-    return render(request, template, {
-        "current": SECTION_BY_SLUG["disputes"], "status_labels": STATUS_LABELS, "cause_labels": CAUSE_LABELS,
-        "answer_labels": ANSWER_LABELS, "deadline_labels": DEADLINE_LABELS, "deadline_states": DEADLINE_STATES,
-        **context}, status=status, signed_in=current[0], token=current[1])
-
-
-def _unavailable(request: Request, current: tuple[SignedIn, str], detail: str = UNAVAILABLE_DETAIL,
-                 status: int = 503) -> HTMLResponse:
-    return _page(request, current, "disputes_unavailable.html",
-                 {"title": translate(request, UNAVAILABLE_TITLE), "detail": translate(request, detail)},
-                 status=status)
-
-
-def _refused(request: Request, current: tuple[SignedIn, str], refusal: Refusal) -> HTMLResponse:
-    return _page(request, current, "disputes_refused.html", {"refusal": refusal},
-                 status=refusal.status if 400 <= refusal.status < 600 else 502)
-
-
-async def _get(request: Request, path: str, params: dict[str, Any] | None = None,
-               timeout: float | None = None) -> tuple[int, Any]:
-    return await call(request, SERVICE, "GET", path, params=params, timeout=timeout)
+SECTION = ServiceSection(
+    slug="disputes", service=SERVICE, unavailable_title=UNAVAILABLE_TITLE, unavailable_detail=UNAVAILABLE_DETAIL,
+    unreadable_detail=UNEXPECTED_DETAIL,
+    labels={"status_labels": STATUS_LABELS, "cause_labels": CAUSE_LABELS, "answer_labels": ANSWER_LABELS,
+            "deadline_labels": DEADLINE_LABELS, "deadline_states": DEADLINE_STATES})
+_page, _unavailable, _refused, _get = SECTION.page, SECTION.unavailable, SECTION.refused, SECTION.get
 
 
 async def region_names(request: Request, language: str) -> dict[str, str]:

@@ -23,16 +23,15 @@ from gateway.i18n import N_
 from gateway.portal import charts, figures
 from gateway.portal.routes import (
     CSRF_FIELD,
-    SECTION_BY_SLUG,
     _current,
     _forbidden,
     _to_sign_in,
     csrf_refused,
     language_of,
     redirect,
-    render,
     translate,
 )
+from gateway.portal.section import ServiceSection
 from gateway.portal.upstream import IDENTITY_STATE, Refusal, ServiceUnavailable, call
 from gateway.proxy.forwarder import API_PREFIX
 from gateway.staff import service as staff
@@ -117,31 +116,15 @@ def _may_decide(current: tuple[SignedIn, str]) -> bool:
     return bool(set(DECIDERS) & set(current[0].account.roles))
 
 
-def _page(request: Request, current: tuple[SignedIn, str], template: str, context: dict[str, Any],
-          status: int = 200) -> HTMLResponse:
-    return render(request, template, {
-        "current": SECTION_BY_SLUG["registry"], "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS,
-        "application_status_labels": APPLICATION_STATUS_LABELS, "outcome_labels": OUTCOME_LABELS,
-        "officer_labels": OFFICER_LABELS, "history_labels": HISTORY_LABELS, "may_decide": _may_decide(current),
-        **context}, status=status, signed_in=current[0], token=current[1])
-
-
-def _unavailable(request: Request, current: tuple[SignedIn, str]) -> HTMLResponse:
-    return _page(request, current, "registry_unavailable.html",
-                 {"title": translate(request, UNAVAILABLE_TITLE), "detail": translate(request, UNAVAILABLE_DETAIL)},
-                 status=503)
-
-
-def _unreadable(request: Request, current: tuple[SignedIn, str]) -> HTMLResponse:
-    return _page(request, current, "registry_unavailable.html",
-                 {"title": translate(request, UNAVAILABLE_TITLE), "detail": translate(request, UNEXPECTED_DETAIL)},
-                 status=502)
-
-
-def _refused_page(request: Request, current: tuple[SignedIn, str], refusal: Refusal) -> HTMLResponse:
-    """A read the registry refused (404, 403, ...), told in its own words."""
-    return _page(request, current, "registry_refused.html", {"refusal": refusal},
-                 status=refusal.status if 400 <= refusal.status < 600 else 502)
+SECTION = ServiceSection(
+    slug="registry", service=SERVICE, unavailable_title=UNAVAILABLE_TITLE, unavailable_detail=UNAVAILABLE_DETAIL,
+    unreadable_detail=UNEXPECTED_DETAIL,
+    labels={"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS,
+            "application_status_labels": APPLICATION_STATUS_LABELS, "outcome_labels": OUTCOME_LABELS,
+            "officer_labels": OFFICER_LABELS, "history_labels": HISTORY_LABELS},
+    extra=lambda current: {"may_decide": _may_decide(current)})
+_page, _unavailable, _unreadable, _refused_page, _get = (SECTION.page, SECTION.unavailable, SECTION.unreadable,
+                                                         SECTION.refused, SECTION.get)
 
 
 def _name(organisation: dict[str, Any], language: str) -> str:
@@ -194,10 +177,6 @@ def _int(value: str | None, default: int = 1) -> int:
         return max(int(value or default), 1)
     except ValueError:
         return default
-
-
-async def _get(request: Request, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
-    return await call(request, SERVICE, "GET", path, params=params)
 
 
 # --------------------------------------------------------------------------- the register
