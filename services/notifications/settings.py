@@ -33,6 +33,10 @@ class NotificationsSettings(ServiceSettings):
     # After a secret rotation the old secret keeps signing too (both signatures sent) for this long.
     webhook_secret_overlap_hours: float = Field(default=24, ge=0)
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
+    # Deliveries this process's consumer writes are leased to its own dispatcher in the same
+    # insert and sent right after the commit, without a claim (the claim path remains for
+    # retries and for what a dead replica left). Off: every delivery goes through a claim.
+    dispatch_hand_over: bool = True
     dispatch_batch_size: int = Field(default=200, ge=1, le=5_000)
     dispatch_concurrency: int = Field(default=32, ge=1, le=1_000)
     # A claimed delivery is another replica's again if not settled by then. The dispatcher raises it

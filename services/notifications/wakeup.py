@@ -38,3 +38,51 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(KEY, None)
+
+
+# --- deliveries handed straight to this process's dispatcher --------------------------------
+
+FRESH = "notifications_fresh"
+
+
+class FreshTaker:
+    """A dispatcher that takes the deliveries this process has just written, without claiming them."""
+
+    fresh_token: str
+    lease_seconds: float
+
+    def take_fresh(self, rows: list[dict[str, object]]) -> None: ...
+
+
+_takers: list[FreshTaker] = []
+
+
+def register_taker(taker: FreshTaker) -> None:
+    _takers.append(taker)
+
+
+def unregister_taker(taker: FreshTaker) -> None:
+    if taker in _takers:
+        _takers.remove(taker)
+
+
+def taker() -> FreshTaker | None:
+    return _takers[0] if _takers else None
+
+
+def hand_over(session: AsyncSession | Session, rows: list[dict[str, object]]) -> None:
+    """After this transaction commits, ``rows`` (leased to the taker in the same insert) go to it."""
+    session.info.setdefault(FRESH, []).extend(rows)
+
+
+@event.listens_for(Session, "after_commit")
+def _hand_over(session: Session) -> None:
+    rows = session.info.pop(FRESH, None)
+    current = taker()
+    if rows and current is not None:
+        current.take_fresh(rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop(session: Session) -> None:
+    session.info.pop(FRESH, None)

@@ -40,8 +40,9 @@ async def test_two_dispatchers_never_send_one_delivery_twice(make_database, nats
     receiver = Receiver()
     await receiver.start()
     database_url = await make_database("notifications")
+    # Every delivery through a claim (no hand-over from the consumer): the claims are what is shared.
     settings = notifications_settings(database_url, nats_server.url, public_key, dispatch_batch_size=20,
-                                      dispatch_concurrency=8)
+                                      dispatch_concurrency=8, dispatch_hand_over=False)
     union = uuid.uuid4()
     engine = create_engine(database_url)
     other = WebhookDispatcher(settings, skip_locked=is_postgres(database_url))

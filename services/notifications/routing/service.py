@@ -9,6 +9,7 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, insert, select
@@ -115,12 +116,21 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
             # Only the organisation's own, enabled endpoints; a subscription cannot point elsewhere.
             if endpoint is None or endpoint.organisation_id != organisation_id:
                 continue
-            _write(session, WebhookDelivery, {
-                "id": uuid.uuid4(), "endpoint_id": endpoint.id, "organisation_id": organisation_id,
-                "event_id": event.id, "event_type": event.type, "payload": payload, "status": "pending",
-                "attempts": 0, "next_attempt_at": now, "lease_until": None, "lease_owner": None,
-                "last_status_code": None, "last_error": None, "created_at": now, "delivered_at": None})
-            wakeup.mark(session, "webhooks")
+            # Leased, in the same insert, to this process's dispatcher, which gets the rows after
+            # the commit and sends them without a claim; if this process dies first, the lease
+            # runs out and any replica claims them as usual.
+            taker = wakeup.taker()
+            row = {"id": uuid.uuid4(), "endpoint_id": endpoint.id, "organisation_id": organisation_id,
+                   "event_id": event.id, "event_type": event.type, "payload": payload, "status": "pending",
+                   "attempts": 0, "next_attempt_at": now,
+                   "lease_until": now + timedelta(seconds=taker.lease_seconds) if taker else None,
+                   "lease_owner": taker.fresh_token if taker else None,
+                   "last_status_code": None, "last_error": None, "created_at": now, "delivered_at": None}
+            _write(session, WebhookDelivery, row)
+            if taker is not None:
+                wakeup.hand_over(session, [row])
+            else:
+                wakeup.mark(session, "webhooks")
         for contact_id in sorted(decided.email_now, key=str):
             contact = own_contacts[contact_id]
             subject, text = render(contact.language, "event", what=event_name(contact.language, event.type),

@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
@@ -76,6 +77,9 @@ class WebhookDispatcher:
         self.lease_seconds = max(settings.dispatch_lease_seconds, 1.5 * rounds * settings.webhook_timeout_seconds + 5)
         self._wakeup = asyncio.Event()
         self._again = False
+        # Deliveries this process's consumer wrote, leased to this token in the same insert.
+        self.fresh_token = uuid.uuid4().hex
+        self._fresh: list[dict[str, Any]] = []
         # Held from a send until its result is committed, across overlapping passes.
         self._slots = asyncio.Semaphore(settings.dispatch_concurrency)
         self._client: httpx.AsyncClient | None = None
@@ -115,6 +119,8 @@ class WebhookDispatcher:
         claimed by the next pass at once instead of waiting for the first to finish. The send
         slots are shared, so the bound on sent-but-unrecorded deliveries holds across passes."""
         wakeup.register("webhooks", self.wake)
+        if self.settings.dispatch_hand_over:
+            wakeup.register_taker(self)
         self.wake()  # deliveries may have come due while the service was down
         passes: set[asyncio.Task[None]] = set()
         try:
@@ -122,6 +128,9 @@ class WebhookDispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.dispatch_poll_seconds)
                 self._wakeup.clear()
+                if self._fresh:
+                    fresh, self._fresh = self._fresh, []
+                    passes.add(asyncio.create_task(self._send_fresh(sessionmaker, fresh)))
                 passes = {task for task in passes if not task.done()}
                 if len(passes) < MAX_PASSES:
                     passes.add(asyncio.create_task(self._drain(sessionmaker)))
@@ -131,8 +140,22 @@ class WebhookDispatcher:
             for task in passes:
                 task.cancel()
             await asyncio.gather(*passes, return_exceptions=True)
+            wakeup.unregister_taker(self)
             wakeup.unregister("webhooks", self.wake)
             await self.close()
+
+    def take_fresh(self, rows: list[dict[str, Any]]) -> None:
+        """Deliveries just committed by this process's consumer, already leased to us."""
+        self._fresh.extend(rows)
+        self.wake()
+
+    async def _send_fresh(self, sessionmaker: async_sessionmaker[AsyncSession], rows: list[dict[str, Any]]) -> None:
+        try:
+            await self.send_claimed(sessionmaker, self.fresh_token, [SimpleNamespace(**row) for row in rows])
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # left leased: claimed again once the lease runs out
+            log.exception("sending fresh deliveries failed")
 
     async def _drain(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         try:
@@ -156,6 +179,11 @@ class WebhookDispatcher:
             conditions=[WebhookEndpoint.enabled.is_(True)])  # type: ignore[attr-defined]
         if not claimed:
             return 0
+        return await self.send_claimed(sessionmaker, token, claimed)
+
+    async def send_claimed(self, sessionmaker: async_sessionmaker[AsyncSession], token: str,
+                           claimed: list[Any]) -> int:
+        """Send deliveries leased under ``token`` and record each result."""
         async with sessionmaker() as session:
             endpoint_ids = list({d.endpoint_id for d in claimed})
             endpoints = {e.id: e for e in (await session.execute(select(WebhookEndpoint).where(
