@@ -253,6 +253,17 @@ async def cancel_deadline(session: AsyncSession, key: str) -> Deadline | None:
     return deadline
 
 
+async def lock_deadlines_of(session: AsyncSession, subject_id: str | uuid.UUID) -> None:
+    """Lock an aggregate's deadlines before the aggregate itself (PostgreSQL; nothing to do on SQLite).
+
+    The sweeper locks a deadline and then, in the service's missed hook, its aggregate. A request that
+    locked the aggregate first and then met the deadline would take the two in the other order, and
+    PostgreSQL would abort one of them as a deadlock when they meet; in the same order they just wait.
+    """
+    await session.execute(select(Deadline.id).where(Deadline.subject_id == str(subject_id))
+                          .order_by(Deadline.key).with_for_update())
+
+
 async def deadlines_for(session: AsyncSession, subject_id: str | uuid.UUID) -> list[Deadline]:
     """Every deadline of one aggregate, soonest first."""
     query = select(Deadline).where(Deadline.subject_id == str(subject_id)).order_by(Deadline.due_on, Deadline.key)

@@ -16,7 +16,7 @@ from contracts import bargaining as contracts
 from contracts.bargaining import Level, Side
 from kernel.calendar import checked_day, load_calendar
 from kernel.db import utcnow
-from kernel.deadlines import Deadline, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, lock_deadlines_of, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -137,6 +137,7 @@ async def accession_requests(session: AsyncSession, negotiation_id: uuid.UUID, *
 async def answer_accession(session: AsyncSession, negotiation_id: uuid.UUID, request_id: uuid.UUID, *,
                            body: AccessionAnswerIn, identity: Identity) -> AccessionRequest:
     """The employer answers: accepted makes the union a party on the workers' side; a refusal gives reasons."""
+    await lock_deadlines_of(session, request_id)  # in the sweeper's order: the answer period, then the request
     request = await session.get(AccessionRequest, request_id, with_for_update=True, populate_existing=True)
     if request is None or request.negotiation_id != negotiation_id or not _may_see_request(identity, request):
         raise NotFound("accession request")

@@ -21,7 +21,7 @@ from contracts import bargaining as contracts
 from contracts.bargaining import CommissionLevel, PartyPosition, Side
 from kernel.calendar import checked_day, kazakhstan_today, load_calendar
 from kernel.db import upsert, utcnow
-from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, cancel_deadline, lock_deadlines_of, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -468,17 +468,6 @@ async def publish_minutes(session: AsyncSession, commission_id: uuid.UUID, sitti
 
 
 # --- consultations -------------------------------------------------------------------------
-
-async def lock_deadlines_of(session: AsyncSession, subject_id: uuid.UUID) -> None:
-    """Lock the subject's deadlines before the subject itself.
-
-    The sweeper locks a deadline and then, in the missed hook, its subject; taking them in the same
-    order here means the two never wait for each other in a circle (PostgreSQL would abort one of
-    them as a deadlock).
-    """
-    await session.execute(select(Deadline.id).where(Deadline.subject_id == str(subject_id))
-                          .order_by(Deadline.key).with_for_update())
-
 
 async def require_consultation(session: AsyncSession, commission: Commission, consultation_id: uuid.UUID, *,
                                for_update: bool = False) -> Consultation:

@@ -20,7 +20,7 @@ from contracts import bargaining as contracts
 from contracts.bargaining import CommitmentStatus, Level, Side
 from kernel.calendar import checked_day, kazakhstan_today
 from kernel.db import utcnow
-from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, cancel_deadline, lock_deadlines_of, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -29,7 +29,6 @@ from services.bargaining.access import STAFF_ACTORS, STAFF_READERS, actor_of, is
 from services.bargaining.agreements.models import AgreementCoverage
 from services.bargaining.amendments.rules import AMENDABLE
 from services.bargaining.commissions import rules as commission_rules
-from services.bargaining.commissions.service import lock_deadlines_of
 from services.bargaining.commitments import rules
 from services.bargaining.commitments.models import Commitment, ProgressReport
 from services.bargaining.commitments.rules import OPEN, Outcome

@@ -19,7 +19,7 @@ from contracts import bargaining as contracts
 from contracts.bargaining import Level, OpenClause, Side, SidePosition
 from kernel.calendar import checked_day, load_calendar
 from kernel.db import utcnow
-from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, cancel_deadline, lock_deadlines_of, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -118,6 +118,8 @@ def may_read(identity: Identity, parties: Sequence[NegotiationParty]) -> bool:
 async def require_negotiation(session: AsyncSession, negotiation_id: uuid.UUID, identity: Identity, *,
                               for_update: bool = False) -> tuple[Negotiation, list[NegotiationParty]]:
     """The negotiation if the caller may see it; 404, as for a missing id, otherwise."""
+    if for_update:
+        await lock_deadlines_of(session, negotiation_id)  # in the sweeper's order: its deadlines, then the negotiation
     negotiation = await session.get(Negotiation, negotiation_id, with_for_update=for_update,
                                     populate_existing=for_update)
     if negotiation is None:

@@ -21,7 +21,7 @@ from contracts.bargaining import DisagreementProtocolSigned, OpenClause
 from contracts.disputes import Demand
 from kernel.calendar import WorkingDayCalendar, checked_day, kazakhstan_now, kazakhstan_today, load_calendar
 from kernel.db import is_postgres, utcnow
-from kernel.deadlines import Deadline, cancel_deadline, local_day, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, cancel_deadline, local_day, lock_deadlines_of, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -81,6 +81,8 @@ def party_role(identity: Identity, dispute: CollectiveDispute) -> str | None:
 async def require_dispute(session: AsyncSession, dispute_id: uuid.UUID, identity: Identity, *,
                           for_update: bool = False) -> CollectiveDispute:
     """The dispute if the caller may see it; 404, as for a missing id, otherwise."""
+    if for_update:
+        await lock_deadlines_of(session, dispute_id)  # in the sweeper's order: its deadlines, then the dispute
     dispute = await session.get(CollectiveDispute, dispute_id, with_for_update=for_update,
                                 populate_existing=for_update)
     if dispute is None or not (is_staff(identity, *STAFF_READERS) or party_role(identity, dispute)):

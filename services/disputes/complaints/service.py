@@ -21,7 +21,7 @@ from contracts import disputes as contracts
 from contracts.disputes import EmployerNoticeStage
 from kernel.calendar import checked_day, load_calendar
 from kernel.db import utcnow
-from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, cancel_deadline, lock_deadlines_of, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -61,6 +61,8 @@ def audit(session: AsyncSession, complaint: Complaint, identity: Identity | str,
 async def require_complaint(session: AsyncSession, complaint_id: uuid.UUID, identity: Identity, *,
                             for_update: bool = False) -> tuple[Complaint, View]:
     """The complaint and the caller's view of it; 404, as for a missing id, when it may not know of it."""
+    if for_update:
+        await lock_deadlines_of(session, complaint_id)  # in the sweeper's order: its deadlines, then the complaint
     complaint = await session.get(Complaint, complaint_id, with_for_update=for_update,
                                   populate_existing=for_update)
     view = None if complaint is None else view_of(identity, complaint)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import disputes as contracts
 from kernel.calendar import WorkingDayCalendar, checked_day, load_calendar
 from kernel.db import utcnow
-from kernel.deadlines import Deadline, cancel_deadline, meet_deadline, schedule_deadline
+from kernel.deadlines import Deadline, cancel_deadline, lock_deadlines_of, meet_deadline, schedule_deadline
 from kernel.events import EventData
 from kernel.identity import Identity
 from kernel.outbox import record_event
@@ -68,6 +68,8 @@ def party_role(identity: Identity, dispute: IndividualDispute) -> str | None:
 async def require_dispute(session: AsyncSession, dispute_id: uuid.UUID, identity: Identity, *,
                           for_update: bool = False) -> IndividualDispute:
     """The application if the caller may see it; 404, as for a missing id, otherwise."""
+    if for_update:
+        await lock_deadlines_of(session, dispute_id)  # in the sweeper's order: its deadlines, then the application
     dispute = await session.get(IndividualDispute, dispute_id, with_for_update=for_update,
                                 populate_existing=for_update)
     if dispute is None or not (is_staff(identity, *STAFF_READERS) or party_role(identity, dispute)):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import OrganisationKind, OrganisationStatus, RuleSetReference
 from kernel.db import utcnow
+from kernel.deadlines import lock_deadlines_of
 from kernel.outbox import record_event
 from kernel.problems import Conflict, FieldError, NotFound, Problem, invalid
 from services.registry.organisations import events
@@ -117,6 +118,8 @@ async def get_organisation(session: AsyncSession, organisation_id: uuid.UUID) ->
 
 async def require_organisation(session: AsyncSession, organisation_id: uuid.UUID, *,
                                for_update: bool = False) -> Organisation:
+    if for_update:
+        await lock_deadlines_of(session, organisation_id)  # in the sweeper's order: its deadlines first
     organisation = await session.get(Organisation, organisation_id, with_for_update=for_update)
     if organisation is None:
         raise NotFound("organisation")

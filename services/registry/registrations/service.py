@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import Ground, OrganisationStatus
 from kernel.calendar import KAZAKHSTAN, checked_day, kazakhstan_today, load_calendar
-from kernel.deadlines import Deadline
+from kernel.deadlines import Deadline, lock_deadlines_of
 from kernel.identity import Identity
 from kernel.outbox import record_event
 from kernel.problems import Conflict, FieldError, NotFound, Problem
@@ -167,6 +167,8 @@ async def submit_application(session: AsyncSession, *, application: ApplicationC
 
 async def require_application(session: AsyncSession, application_id: uuid.UUID, identity: Identity, *,
                               for_update: bool = False) -> RegistrationApplication:
+    if for_update:
+        await lock_deadlines_of(session, application_id)  # in the sweeper's order: its deadlines first
     application = await session.get(RegistrationApplication, application_id, with_for_update=for_update)
     if application is None or not (is_staff(identity, "registrar", "administrator", "analyst")
                                    or acts_for(identity, application.organisation_id)):
