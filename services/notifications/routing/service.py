@@ -6,6 +6,7 @@ inbox message is written exactly when the event is recorded as applied, and neve
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -54,26 +55,52 @@ def audience_of(event: CloudEvent) -> list[uuid.UUID]:
     return audience
 
 
+@dataclass(frozen=True)
+class ContactView:
+    id: uuid.UUID
+    email: str
+    language: str
+
+
+# How long another replica's change to subscriptions, contacts or endpoints may go unseen here;
+# a change made through this process is seen at once (the cache is dropped on its commit).
+SETTINGS_SECONDS = 2.0
+
+
 @dataclass
 class _Settings:
-    """What routing needs of the organisations seen in one transaction."""
+    """What routing needs of each organisation, kept for a moment: intake reads it for every event."""
 
     subscriptions: dict[uuid.UUID, list[SubscriptionView]] = field(default_factory=lambda: defaultdict(list))
-    contacts: dict[uuid.UUID, list[Contact]] = field(default_factory=lambda: defaultdict(list))
-    endpoints: dict[uuid.UUID, WebhookEndpoint] = field(default_factory=dict)
-    loaded: set[uuid.UUID] = field(default_factory=set)
+    contacts: dict[uuid.UUID, list[ContactView]] = field(default_factory=lambda: defaultdict(list))
+    endpoints: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # enabled endpoint -> its organisation
+    loaded_at: dict[uuid.UUID, float] = field(default_factory=dict)
+
+    def forget(self, organisations: list[uuid.UUID]) -> None:
+        for organisation in organisations:
+            self.subscriptions.pop(organisation, None)
+            self.contacts.pop(organisation, None)
+            self.loaded_at.pop(organisation, None)
+        gone = set(organisations)
+        for endpoint_id in [e for e, o in self.endpoints.items() if o in gone]:
+            del self.endpoints[endpoint_id]
 
 
-async def _settings_of(session: AsyncSession, audience: list[uuid.UUID]) -> tuple[
-        dict[uuid.UUID, list[SubscriptionView]], dict[uuid.UUID, list[Contact]], dict[uuid.UUID, WebhookEndpoint]]:
-    """Subscriptions, contacts and enabled endpoints of ``audience``, read once per transaction.
+_known = _Settings()
 
-    The consumer applies a batch of events in one transaction; reading an organisation's
-    settings once for the batch (not once per event) is what lets intake keep up.
-    """
-    known: _Settings = session.info.setdefault("notifications_routing", _Settings())
-    missing = [organisation for organisation in audience if organisation not in known.loaded]
+
+def forget_settings() -> None:
+    global _known
+    _known = _Settings()
+
+
+async def _settings_of(session: AsyncSession, audience: list[uuid.UUID]) -> _Settings:
+    """Subscriptions, contacts and enabled endpoints of ``audience``, read at most every SETTINGS_SECONDS."""
+    known = _known
+    now = time.monotonic()
+    missing = [o for o in audience if now - known.loaded_at.get(o, -SETTINGS_SECONDS) >= SETTINGS_SECONDS]
     if missing:
+        known.forget(missing)
         for row in (await session.execute(select(Subscription).where(
                 Subscription.organisation_id.in_(missing)))).scalars():  # type: ignore[attr-defined]
             known.subscriptions[row.organisation_id].append(SubscriptionView(
@@ -81,12 +108,13 @@ async def _settings_of(session: AsyncSession, audience: list[uuid.UUID]) -> tupl
                 contact_id=row.contact_id, digest=row.digest))
         for contact in (await session.execute(select(Contact).where(
                 Contact.organisation_id.in_(missing)))).scalars():  # type: ignore[attr-defined]
-            known.contacts[contact.organisation_id].append(contact)
+            known.contacts[contact.organisation_id].append(ContactView(contact.id, contact.email, contact.language))
         for endpoint in (await session.execute(select(WebhookEndpoint).where(
                 WebhookEndpoint.organisation_id.in_(missing), WebhookEndpoint.enabled.is_(True)))).scalars():  # type: ignore[attr-defined]
-            known.endpoints[endpoint.id] = endpoint
-        known.loaded.update(missing)
-    return known.subscriptions, known.contacts, known.endpoints
+            known.endpoints[endpoint.id] = endpoint.organisation_id
+        for organisation in missing:
+            known.loaded_at[organisation] = now
+    return known
 
 
 async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_url: str) -> None:
@@ -102,7 +130,8 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
     title = title_for(event, sensitive=sensitive)
     now = utcnow()
 
-    subscriptions, contacts, endpoints = await _settings_of(session, audience)
+    known = await _settings_of(session, audience)
+    subscriptions, contacts, endpoints = known.subscriptions, known.contacts, known.endpoints
 
     for organisation_id in audience:
         own_contacts = {c.id: c for c in contacts[organisation_id]}
@@ -112,15 +141,14 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
                                            "event_id": event.id, "event_type": event.type, "subject": event.subject,
                                            "title": title, "created_at": now, "read_at": None})
         for endpoint_id in sorted(decided.endpoint_ids, key=str):
-            endpoint = endpoints.get(endpoint_id)
             # Only the organisation's own, enabled endpoints; a subscription cannot point elsewhere.
-            if endpoint is None or endpoint.organisation_id != organisation_id:
+            if endpoints.get(endpoint_id) != organisation_id:
                 continue
             # Leased, in the same insert, to this process's dispatcher, which gets the rows after
             # the commit and sends them without a claim; if this process dies first, the lease
             # runs out and any replica claims them as usual.
             taker = wakeup.taker()
-            row = {"id": uuid.uuid4(), "endpoint_id": endpoint.id, "organisation_id": organisation_id,
+            row = {"id": uuid.uuid4(), "endpoint_id": endpoint_id, "organisation_id": organisation_id,
                    "event_id": event.id, "event_type": event.type, "payload": payload, "status": "pending",
                    "attempts": 0, "next_attempt_at": now,
                    "lease_until": now + timedelta(seconds=taker.lease_seconds) if taker else None,
@@ -160,9 +188,24 @@ def _write_queued(session: Session) -> None:
         session.execute(insert(table.__table__), rows)
 
 
+CHANGED = "notifications_settings_changed"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
+    if any(isinstance(o, (Subscription, Contact, WebhookEndpoint))
+           for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info[CHANGED] = True
+
+
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_settings(session: Session) -> None:
-    # The next transaction reads them afresh: a subscription changed meanwhile counts from then on.
-    session.info.pop("notifications_routing", None)
+def _after_commit(session: Session) -> None:
     session.info.pop(ROWS, None)
+    if session.info.pop(CHANGED, False):
+        forget_settings()  # a change made here counts from the next event on
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(ROWS, None)
+    session.info.pop(CHANGED, None)

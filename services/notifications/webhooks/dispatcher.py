@@ -187,7 +187,12 @@ class WebhookDispatcher:
         async with sessionmaker() as session:
             endpoint_ids = list({d.endpoint_id for d in claimed})
             endpoints = {e.id: e for e in (await session.execute(select(WebhookEndpoint).where(
-                WebhookEndpoint.id.in_(endpoint_ids)))).scalars()}  # type: ignore[attr-defined]
+                WebhookEndpoint.id.in_(endpoint_ids), WebhookEndpoint.enabled.is_(True)))).scalars()}  # type: ignore[attr-defined]
+        # A delivery whose endpoint was disabled (or removed) meanwhile is not sent: it waits,
+        # leased until the lease runs out, then pending until the endpoint is enabled again.
+        claimed = [d for d in claimed if d.endpoint_id in endpoints]
+        if not claimed:
+            return 0
         # A slot is held from the send until its result is committed, so no more than
         # ``dispatch_concurrency`` deliveries are ever sent-but-not-recorded: that is the most a
         # crash can make a receiver see twice.
