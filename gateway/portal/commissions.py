@@ -23,12 +23,19 @@ from fastapi.responses import HTMLResponse, Response
 from gateway.i18n import N_
 from gateway.portal import charts, figures
 from gateway.portal.bargaining import LEVEL_LABELS as AGREEMENT_LEVEL_LABELS
-from gateway.portal.bargaining import READERS, SERVICE, SIDE_LABELS
+from gateway.portal.bargaining import (
+    READERS,
+    SERVICE,
+    SIDE_LABELS,
+    UNAVAILABLE_DETAIL,
+    UNAVAILABLE_TITLE,
+    UNEXPECTED_DETAIL,
+)
 from gateway.portal.registry import _int, _regions, _sectors, _staff
-from gateway.portal.routes import SECTION_BY_SLUG, language_of, render, translate
-from gateway.portal.upstream import Refusal, ServiceUnavailable, call
+from gateway.portal.routes import language_of, translate
+from gateway.portal.section import ServiceSection
+from gateway.portal.upstream import Refusal, ServiceUnavailable
 from gateway.proxy.forwarder import API_PREFIX
-from gateway.staff.service import SignedIn
 from kernel.calendar import kazakhstan_today
 
 router = APIRouter(include_in_schema=False)
@@ -51,43 +58,21 @@ CONSULTATION_STATUS_LABELS = {"open": N_("open"), "closed": N_("closed")}
 COMMITMENT_STATUS_LABELS = {"on_track": N_("on track"), "late": N_("late"), "done": N_("done"),
                             "not_done": N_("not done")}
 OUTCOME_LABELS = {"in_progress": N_("in progress"), "done": N_("done"), "not_done": N_("not done")}
-UNAVAILABLE_TITLE = N_("The bargaining service is unavailable")
-UNAVAILABLE_DETAIL = N_("The bargaining service could not be reached or did not answer in time. Try again in a "
-                        "minute; if it lasts, tell the platform's operators.")
-UNEXPECTED_DETAIL = N_("The bargaining service gave an answer this page cannot read.")
 SHARE_CHART = (N_("Share of commitments fulfilled, per agreement"),
                N_("Commitments done as a share of those done, late or not done (those still on track are not owed "
                   "yet), per agreement."))
 
 
-def _page(request: Request, current: tuple[SignedIn, str], template: str, context: dict[str, Any],
-          status: int = 200) -> HTMLResponse:
-    language = language_of(request)
-    return render(request, template, {
-        "current": SECTION_BY_SLUG["commissions"], "level_labels": COMMISSION_LEVEL_LABELS,
-        "agreement_level_labels": AGREEMENT_LEVEL_LABELS, "side_labels": SIDE_LABELS, "role_labels": ROLE_LABELS,
-        "sitting_status_labels": SITTING_STATUS_LABELS, "decision_labels": DECISION_POSITION_LABELS,
-        "stance_labels": STANCE_LABELS, "consultation_status_labels": CONSULTATION_STATUS_LABELS,
-        "commitment_status_labels": COMMITMENT_STATUS_LABELS, "outcome_labels": OUTCOME_LABELS,
-        "share": lambda value: figures.format_share(value * 100, language),
-        "api_base": f"{API_PREFIX}/{SERVICE}", **context}, status=status, signed_in=current[0], token=current[1])
-
-
-def _unavailable(request: Request, current: tuple[SignedIn, str], detail: str = UNAVAILABLE_DETAIL,
-                 status: int = 503) -> HTMLResponse:
-    return _page(request, current, "commissions_unavailable.html",
-                 {"title": translate(request, UNAVAILABLE_TITLE), "detail": translate(request, detail)},
-                 status=status)
-
-
-def _refused(request: Request, current: tuple[SignedIn, str], refusal: Refusal) -> HTMLResponse:
-    return _page(request, current, "commissions_refused.html", {"refusal": refusal},
-                 status=refusal.status if 400 <= refusal.status < 600 else 502)
-
-
-async def _get(request: Request, path: str, params: dict[str, Any] | None = None,
-               timeout: float | None = None) -> tuple[int, Any]:
-    return await call(request, SERVICE, "GET", path, params=params, timeout=timeout)
+SECTION = ServiceSection(
+    slug="commissions", service=SERVICE, unavailable_title=UNAVAILABLE_TITLE, unavailable_detail=UNAVAILABLE_DETAIL,
+    unreadable_detail=UNEXPECTED_DETAIL,
+    labels={"level_labels": COMMISSION_LEVEL_LABELS, "agreement_level_labels": AGREEMENT_LEVEL_LABELS,
+            "side_labels": SIDE_LABELS, "role_labels": ROLE_LABELS, "sitting_status_labels": SITTING_STATUS_LABELS,
+            "decision_labels": DECISION_POSITION_LABELS, "stance_labels": STANCE_LABELS,
+            "consultation_status_labels": CONSULTATION_STATUS_LABELS,
+            "commitment_status_labels": COMMITMENT_STATUS_LABELS, "outcome_labels": OUTCOME_LABELS,
+            "api_base": f"{API_PREFIX}/{SERVICE}"})
+_page, _unavailable, _refused, _get = SECTION.page, SECTION.unavailable, SECTION.refused, SECTION.get
 
 
 def _day(value: Any) -> date | None:
@@ -166,7 +151,7 @@ async def commissions(request: Request) -> Response:
     if status != 200:
         return _refused(request, current, Refusal.of(status, body))
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+        return SECTION.unreadable(request, current)
     total = int(body.get("total") or 0)
     items = [{**item, "sides": parties_by_side(item)} for item in body["items"]]
     return _page(request, current, "commissions_list.html", {
@@ -191,7 +176,7 @@ async def commission_page(request: Request, commission_id: uuid.UUID) -> Respons
     except ServiceUnavailable:
         return _unavailable(request, current)
     if not isinstance(commission, dict) or "parties" not in commission:
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+        return SECTION.unreadable(request, current)
     today = kazakhstan_today()
     sittings = sittings if sittings_status == 200 and isinstance(sittings, list) else []
     upcoming = [s for s in sittings if s.get("status") == "scheduled" and (_day(s.get("held_on")) or today) >= today]
@@ -223,7 +208,7 @@ async def sitting_page(request: Request, commission_id: uuid.UUID, sitting_id: u
     if sitting_status != 200:
         return _refused(request, current, Refusal.of(sitting_status, sitting))
     if not isinstance(commission, dict) or not isinstance(sitting, dict) or "agenda" not in sitting:
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+        return SECTION.unreadable(request, current)
     attendance: dict[str, list[dict[str, Any]]] = {}
     for person in sitting.get("attendance") or []:
         attendance.setdefault(str(person.get("side")), []).append(person)
@@ -255,7 +240,7 @@ async def consultation_page(request: Request, commission_id: uuid.UUID, consulta
     if consultation_status != 200:
         return _refused(request, current, Refusal.of(consultation_status, consultation))
     if not isinstance(commission, dict) or not isinstance(consultation, dict) or "positions" not in consultation:
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+        return SECTION.unreadable(request, current)
     today = kazakhstan_today()
     positions = [{**position, "is_overdue": position_overdue(consultation, position, today)}
                  for position in sorted(consultation["positions"], key=lambda p: _side_order(p.get("side")))]
@@ -316,7 +301,7 @@ async def commitments_board(request: Request) -> Response:
     if status != 200:
         return _refused(request, current, Refusal.of(status, body))
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+        return SECTION.unreadable(request, current)
     today = kazakhstan_today()
     summary = summary if summary_status == 200 and isinstance(summary, dict) else {}
     agreements = {str(row["key"]): row.get("label") or str(row["key"])
@@ -347,7 +332,7 @@ async def commitment_page(request: Request, commitment_id: uuid.UUID) -> Respons
     if status != 200:
         return _refused(request, current, Refusal.of(status, commitment))
     if not isinstance(commitment, dict) or "what" not in commitment:
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+        return SECTION.unreadable(request, current)
     return _page(request, current, "commitments_commitment.html", {
         "commitment": commitment, "reports": list(reversed(commitment.get("reports") or [])),
         "late": commitment_late(commitment, kazakhstan_today()),
