@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy.embedded.demo_bargaining import DEMO_AGREEMENTS, BargainingDemoError, load_bargaining_demo
-from deploy.embedded.demo_commissions import CommissionsDemoError, load_commissions_demo
-from deploy.embedded.demo_disputes import DEMO_DISPUTES, DisputesDemoError, load_disputes_demo
+from deploy.embedded.demo_api import REGISTER_PATH, DemoError, registered
+from deploy.embedded.demo_bargaining import DEMO_AGREEMENTS, load_bargaining_demo
+from deploy.embedded.demo_commissions import load_commissions_demo
+from deploy.embedded.demo_disputes import DEMO_DISPUTES, load_disputes_demo
 from kernel.calendar import kazakhstan_today
 
-REGISTER_PATH = "/api/v1/registry/organisations"
 IMPORTS_PATH = "/api/v1/registry/imports"
 # The hand-written organisations the national register hangs below (see national_register.generate).
 NATIONAL_ANCHORS = ("fprk", "atameken", "paryz", "mining-metallurgy-union", "mining-employers")
@@ -143,12 +143,6 @@ DEMO_KEYS: tuple[DemoKey, ...] = (
 )
 
 
-class DemoError(Exception):
-    pass
-
-
-# A failure while recording the demo agreements, commissions or disputes is reported like any other demo failure.
-DEMO_ERRORS = (DemoError, BargainingDemoError, CommissionsDemoError, DisputesDemoError)
 
 
 @dataclass
@@ -222,7 +216,7 @@ def load_demo_data(*, gateway_url: str, credentials_file: Path, cli_argv: Sequen
 
     registrar = credentials.keys["registrar"].key
     with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
-        existing = _registered(client)
+        existing = registered(client)
         for organisation in DEMO_ORGANISATIONS:
             found = existing.get((organisation.kind, organisation.name_ru))
             if found is None:
@@ -383,22 +377,6 @@ def _run_cli(argv: Sequence[str], env: dict[str, str], cwd: Path, *, stdin: str)
                               start_new_session=True, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DemoError(f"`{' '.join(argv[:3])} ...` did not run: {exc}") from exc
-
-
-def _registered(client: Any) -> dict[tuple[str, str], str]:
-    """(kind, Russian name) -> id of every organisation in the public register."""
-    found: dict[tuple[str, str], str] = {}
-    offset = 0
-    while True:
-        response = client.get(REGISTER_PATH, params={"limit": 200, "offset": offset})
-        if response.status_code != 200:
-            raise DemoError(f"GET {REGISTER_PATH} answered {response.status_code}: {response.text[:500]}")
-        page = response.json()
-        for item in page["items"]:
-            found[(item["kind"], item["name_ru"])] = str(item["id"])
-        offset += len(page["items"])
-        if not page["items"] or offset >= page["total"]:
-            return found
 
 
 def _register(client: Any, registrar_key: str, organisation: DemoOrganisation, credentials_file: Path) -> str:

@@ -11,10 +11,11 @@ hand in the docstring of ``DEMO_COVERAGE`` and checked by tests/deploy/test_embe
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from deploy.embedded.demo_api import check, wait_for_parties
 
 BARGAINING = "/api/v1/bargaining"
 KARAGANDA_REGION = "350000000"
@@ -70,19 +71,15 @@ DEMO_COVERAGE = {"national": 1.3, "by_region": {KARAGANDA_REGION: 0.7}, "by_sect
                  "covered": 89_200}
 
 
-class BargainingDemoError(Exception):
-    pass
-
-
 def load_bargaining_demo(client: Any, administrator_key: str, organisations: dict[str, str], year: int,
                          out: Callable[[str], None]) -> None:
     """Load the employees figures of ``year`` and bargain each demo agreement through to in force."""
     headers = {"Authorization": f"Bearer {administrator_key}"}
-    _check(client.put(f"{BARGAINING}/coverage/employees/{year}", headers=headers, json=DEMO_EMPLOYEES),
+    check(client.put(f"{BARGAINING}/coverage/employees/{year}", headers=headers, json=DEMO_EMPLOYEES),
            "load the employees figures")
-    _wait_for_parties(client, headers, organisations.values())
+    wait_for_parties(client, headers, "bargaining", organisations.values())
     listed = client.get(f"{BARGAINING}/negotiations", headers=headers, params={"limit": 200})
-    done = {n["subject_matter"] for n in _check(listed, "list the negotiations")["items"]}
+    done = {n["subject_matter"] for n in check(listed, "list the negotiations")["items"]}
     for agreement in DEMO_AGREEMENTS:
         if agreement.subject_matter in done:
             continue
@@ -95,47 +92,32 @@ def _bargain(client: Any, headers: dict[str, str], agreement: DemoAgreement, org
     employers = [organisations[slug] for slug in agreement.employers]
     parties = ([{"organisation_id": o, "side": "workers"} for o in workers]
                + [{"organisation_id": o, "side": "employers"} for o in employers])
-    negotiation = _check(client.post(f"{BARGAINING}/negotiations", headers=headers, json={
+    negotiation = check(client.post(f"{BARGAINING}/negotiations", headers=headers, json={
         "level": agreement.level, "subject_matter": agreement.subject_matter, "initiator_id": workers[0],
         "parties": parties}), "propose bargaining")
     url = f"{BARGAINING}/negotiations/{negotiation['id']}"
     for employer in employers:
-        _check(client.post(f"{url}/entry", headers=headers, json={"organisation_id": employer}), "enter negotiations")
+        check(client.post(f"{url}/entry", headers=headers, json={"organisation_id": employer}), "enter negotiations")
     for side, members in (("workers", workers), ("employers", employers)):
         body = {"members": [{"organisation_id": members[0], "name": f"{side.capitalize()} member {n}",
                              "position": "Commission member"} for n in (1, 2, 3)]}
-        _check(client.put(f"{url}/commission/{side}", headers=headers, json=body), "name the commission")
-    _check(client.post(f"{url}/commission/constitution", headers=headers), "constitute the commission")
+        check(client.put(f"{url}/commission/{side}", headers=headers, json=body), "name the commission")
+    check(client.post(f"{url}/commission/constitution", headers=headers), "constitute the commission")
     for category, title, text in agreement.clauses:
-        clause = _check(client.post(f"{url}/clauses", headers=headers, json={
+        clause = check(client.post(f"{url}/clauses", headers=headers, json={
             "category": category, "title": title, "text": text, "side": "workers"}), "propose a clause")
-        _check(client.post(f"{url}/clauses/{clause['id']}/acceptance", headers=headers,
+        check(client.post(f"{url}/clauses/{clause['id']}/acceptance", headers=headers,
                            json={"version": clause["current_version"], "side": "employers"}), "agree a clause")
     for side, name in (("workers", "Chair of the union"), ("employers", "General director")):
-        _check(client.post(f"{url}/signatures", headers=headers, json={
+        check(client.post(f"{url}/signatures", headers=headers, json={
             "side": side, "signatory_name": name, "signatory_position": name}), "sign")
-    signed_on = _check(client.get(url, headers=headers), "read the negotiation")["signed_on"]
+    signed_on = check(client.get(url, headers=headers), "read the negotiation")["signed_on"]
     filing = {"authority": "Labour inspectorate", "registration_number": agreement.registration_number,
               "filed_on": signed_on, "term_from": agreement.term_from, "term_to": agreement.term_to,
               "workers_covered": agreement.workers_covered, "sector": agreement.sector}
     if agreement.region_code:
         filing["region_code"] = agreement.region_code
-    _check(client.post(f"{url}/filing", headers=headers, json=filing), "file the agreement")
-    _check(client.post(f"{url}/entry-into-force", headers=headers, json={}), "bring the agreement into force")
+    check(client.post(f"{url}/filing", headers=headers, json=filing), "file the agreement")
+    check(client.post(f"{url}/entry-into-force", headers=headers, json={}), "bring the agreement into force")
 
 
-def _wait_for_parties(client: Any, headers: dict[str, str], organisation_ids: Any, timeout: float = 60.0) -> None:
-    """Bargaining learns of organisations from the registry's events: wait until it knows the demo ones."""
-    deadline = time.monotonic() + timeout
-    for organisation_id in organisation_ids:
-        while client.get(f"{BARGAINING}/parties/{organisation_id}", headers=headers).status_code != 200:
-            if time.monotonic() > deadline:
-                raise BargainingDemoError(f"bargaining has not heard of organisation {organisation_id} "
-                                          f"from the registry within {timeout:.0f} s")
-            time.sleep(0.2)
-
-
-def _check(response: Any, what: str) -> dict[str, Any]:
-    if response.status_code >= 300:
-        raise BargainingDemoError(f"could not {what}: HTTP {response.status_code} {response.text[:500]}")
-    return response.json()

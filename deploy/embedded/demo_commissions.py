@@ -14,11 +14,11 @@ illustrative.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from deploy.embedded.demo_api import check, wait_for_parties
 from kernel.calendar import kazakhstan_today
 
 BARGAINING = "/api/v1/bargaining"
@@ -65,22 +65,18 @@ COMMITMENTS: tuple[tuple[str, str, str, int, tuple[tuple[str, str, str | None], 
 )
 
 
-class CommissionsDemoError(Exception):
-    pass
-
-
 def load_commissions_demo(client: Any, administrator_key: str, organisations: dict[str, str],
                           out: Callable[[str], None]) -> None:
     """Record the demo commission and the General Agreement's monitoring through the gateway."""
     headers = {"Authorization": f"Bearer {administrator_key}"}
     ids = {slug: organisations[slug] for slug, _ in PARTIES}
-    _wait_for_parties(client, headers, ids.values())
-    listed = _check(client.get(f"{BARGAINING}/commissions", headers=headers,
+    wait_for_parties(client, headers, "bargaining", ids.values())
+    listed = check(client.get(f"{BARGAINING}/commissions", headers=headers,
                                params={"level": "republican", "limit": 200}), "list the commissions")
     if any(c["name"] == COMMISSION_NAME for c in listed["items"]):
         return
     today = kazakhstan_today()
-    commission = _check(client.post(f"{BARGAINING}/commissions", headers=headers, json={
+    commission = check(client.post(f"{BARGAINING}/commissions", headers=headers, json={
         "name": COMMISSION_NAME, "level": "republican", "chair_name": "Deputy Prime Minister of the Republic of "
         "Kazakhstan", "chair_position": "Chair of the commission",
         "secretariat": "Ministry of Labour and Social Protection of the Population",
@@ -90,13 +86,13 @@ def load_commissions_demo(client: Any, administrator_key: str, organisations: di
     url = f"{BARGAINING}/commissions/{commission['id']}"
     seats: dict[str, list[str]] = {}
     for slug, role, name, position in MEMBERS:
-        seat = _check(client.post(f"{url}/members", headers=headers, json={
+        seat = check(client.post(f"{url}/members", headers=headers, json={
             "organisation_id": ids[slug], "role": role, "name": name, "position": position}), "appoint a member")
         if role == "member":
             seats.setdefault(slug, []).append(seat["id"])
     _sittings(client, headers, url, seats, today)
     _consultation(client, headers, url, today)
-    _check(client.post(f"{url}/notices", headers=headers, json={
+    check(client.post(f"{url}/notices", headers=headers, json={
         "title": "Plan of work of the commission for next year",
         "body": "The secretariat shares the draft plan of work; the parties send their proposals within a month.",
         "documents": [{"title": "Draft plan of work", "reference": f"RTC-PLAN-{today.year + 1}"}]}),
@@ -108,95 +104,95 @@ def load_commissions_demo(client: Any, administrator_key: str, organisations: di
 
 
 def _sittings(client: Any, headers: dict[str, str], url: str, seats: dict[str, list[str]], today: date) -> None:
-    held = _check(client.post(f"{url}/sittings", headers=headers, json={
+    held = check(client.post(f"{url}/sittings", headers=headers, json={
         "held_on": (today - timedelta(days=60)).isoformat(), "place": "Government House, Astana"}),
         "schedule a sitting")
     sitting = f"{url}/sittings/{held['id']}"
     for side, title in (("government", "The minimum wage for next year"),
                         ("employers", "Reducing reporting by employers on labour matters"),
                         ("workers", "Wage arrears in the mining and metallurgical sector")):
-        _check(client.post(f"{sitting}/agenda", headers=headers, json={
+        check(client.post(f"{sitting}/agenda", headers=headers, json={
             "side": side, "title": title, "documents": [{"title": title, "reference": f"RTC-{side[:3].upper()}-1"}]}),
             "add an agenda item")
     present = [seat for slug_seats in seats.values() for seat in slug_seats]
-    _check(client.post(f"{sitting}/attendance", headers=headers, json={"present": present}), "record attendance")
-    _check(client.post(f"{sitting}/decisions", headers=headers, json={
+    check(client.post(f"{sitting}/attendance", headers=headers, json={"present": present}), "record attendance")
+    check(client.post(f"{sitting}/decisions", headers=headers, json={
         "text": "The commission supports raising the minimum wage to 85,000 tenge.", "agenda_item_number": 1,
         "positions": [{"side": "government", "position": "for"},
                       {"side": "employers", "position": "with_reservations",
                        "text": "Small businesses need a transition period of six months."},
                       {"side": "workers", "position": "for"}]}), "record a decision")
-    _check(client.post(f"{sitting}/decisions", headers=headers, json={
+    check(client.post(f"{sitting}/decisions", headers=headers, json={
         "text": "Employers' statistical reporting on labour is cut to one form a year.", "agenda_item_number": 2,
         "positions": [{"side": "government", "position": "abstain"}, {"side": "employers", "position": "for"},
                       {"side": "workers", "position": "against",
                        "text": "Wage arrears would no longer be visible during the year."}]}), "record a decision")
-    _check(client.post(f"{sitting}/minutes", headers=headers, json={
+    check(client.post(f"{sitting}/minutes", headers=headers, json={
         "text": "Minutes of the sitting: three items considered, two decisions taken (one adopted).",
         "documents": [{"title": "Minutes", "reference": "RTC-MIN-1"}]}), "publish the minutes")
-    ahead = _check(client.post(f"{url}/sittings", headers=headers, json={
+    ahead = check(client.post(f"{url}/sittings", headers=headers, json={
         "held_on": (today + timedelta(days=21)).isoformat(), "remote": True}), "schedule a sitting")
     for side, title in (("government", "Draft amendments to the Labour Code on platform employment"),
                         ("workers", "Results of the General Agreement and the next one")):
-        _check(client.post(f"{url}/sittings/{ahead['id']}/agenda", headers=headers, json={"side": side,
+        check(client.post(f"{url}/sittings/{ahead['id']}/agenda", headers=headers, json={"side": side,
                                                                                          "title": title}),
                "add an agenda item")
 
 
 def _consultation(client: Any, headers: dict[str, str], url: str, today: date) -> None:
-    opened = _check(client.post(f"{url}/consultations", headers=headers, json={
+    opened = check(client.post(f"{url}/consultations", headers=headers, json={
         "side": "government", "title": "Draft amendments to the Labour Code on platform employment",
         "summary": "Platform workers get a written contract, paid rest and occupational accident insurance.",
         "documents": [{"title": "Draft law", "reference": "MLSP-DRAFT-2026-14"},
                       {"title": "Explanatory note", "reference": "MLSP-DRAFT-2026-14-EN"}],
         "opened_on": today.isoformat(), "working_days": 10}), "open a consultation")
-    _check(client.post(f"{url}/consultations/{opened['id']}/positions", headers=headers, json={
+    check(client.post(f"{url}/consultations/{opened['id']}/positions", headers=headers, json={
         "side": "employers", "position": "support_with_amendments",
         "text": "Insurance contributions should start a year after the law comes into force."}), "file a position")
 
 
 def _general_agreement(client: Any, headers: dict[str, str], ids: dict[str, str]) -> str:
-    listed = _check(client.get(f"{BARGAINING}/negotiations", headers=headers, params={"limit": 200,
+    listed = check(client.get(f"{BARGAINING}/negotiations", headers=headers, params={"limit": 200,
                                                                                      "level": "general"}),
                     "list the negotiations")
     for negotiation in listed["items"]:
         if negotiation["subject_matter"] == GENERAL_AGREEMENT:
             return str(negotiation["id"])
-    negotiation = _check(client.post(f"{BARGAINING}/negotiations", headers=headers, json={
+    negotiation = check(client.post(f"{BARGAINING}/negotiations", headers=headers, json={
         "level": "general", "subject_matter": GENERAL_AGREEMENT, "initiator_id": ids["fprk"],
         "parties": [{"organisation_id": ids[slug], "side": side} for slug, side in PARTIES]}), "propose bargaining")
     url = f"{BARGAINING}/negotiations/{negotiation['id']}"
     for slug in ("ministry-of-labour", "atameken", "paryz"):
-        _check(client.post(f"{url}/entry", headers=headers, json={"organisation_id": ids[slug]}),
+        check(client.post(f"{url}/entry", headers=headers, json={"organisation_id": ids[slug]}),
                "enter negotiations")
     for side, slug in (("government", "ministry-of-labour"), ("employers", "atameken"), ("workers", "fprk")):
-        _check(client.put(f"{url}/commission/{side}", headers=headers, json={"members": [
+        check(client.put(f"{url}/commission/{side}", headers=headers, json={"members": [
             {"organisation_id": ids[slug], "name": f"{side.capitalize()} member {n}", "position": "Commission member"}
             for n in (1, 2, 3)]}), "name the commission")
-    _check(client.post(f"{url}/commission/constitution", headers=headers), "constitute the commission")
+    check(client.post(f"{url}/commission/constitution", headers=headers), "constitute the commission")
     for category, title, text in CLAUSES:
-        clause = _check(client.post(f"{url}/clauses", headers=headers, json={
+        clause = check(client.post(f"{url}/clauses", headers=headers, json={
             "category": category, "title": title, "text": text, "side": "workers"}), "propose a clause")
         for side in ("employers", "government"):
-            _check(client.post(f"{url}/clauses/{clause['id']}/acceptance", headers=headers,
+            check(client.post(f"{url}/clauses/{clause['id']}/acceptance", headers=headers,
                                json={"version": clause["current_version"], "side": side}), "agree a clause")
     for side, name in (("government", "Prime Minister"), ("employers", "Chair of the Presidium of Atameken"),
                        ("workers", "Chair of the Federation")):
-        _check(client.post(f"{url}/signatures", headers=headers, json={
+        check(client.post(f"{url}/signatures", headers=headers, json={
             "side": side, "signatory_name": name, "signatory_position": name}), "sign")
-    signed_on = _check(client.get(url, headers=headers), "read the negotiation")["signed_on"]
-    _check(client.post(f"{url}/filing", headers=headers, json={
+    signed_on = check(client.get(url, headers=headers), "read the negotiation")["signed_on"]
+    check(client.post(f"{url}/filing", headers=headers, json={
         "authority": "Ministry of Labour and Social Protection of the Population",
         "registration_number": "GA-2024-2026",
         "filed_on": signed_on, "term_from": "2024-01-01", "term_to": "2026-12-31"}), "file the agreement")
-    _check(client.post(f"{url}/entry-into-force", headers=headers, json={}), "bring the agreement into force")
+    check(client.post(f"{url}/entry-into-force", headers=headers, json={}), "bring the agreement into force")
     return str(negotiation["id"])
 
 
 def _commitments(client: Any, headers: dict[str, str], agreement_id: str, today: date) -> None:
     for side, what, indicator, due_in, reports in COMMITMENTS:
         due_on = today + timedelta(days=due_in)
-        commitment = _check(client.post(f"{BARGAINING}/agreements/{agreement_id}/commitments", headers=headers,
+        commitment = check(client.post(f"{BARGAINING}/agreements/{agreement_id}/commitments", headers=headers,
                                         json={"what": what, "responsible_side": side, "due_on": due_on.isoformat(),
                                               "indicator": indicator}), "record a commitment")
         for outcome, progress, evidence in reports:
@@ -205,23 +201,7 @@ def _commitments(client: Any, headers: dict[str, str], agreement_id: str, today:
                 body["evidence"] = [{"title": evidence, "reference": f"{evidence[:12].upper()}-{today.year}"}]
             if outcome == "done" and due_in < -30:
                 body["reported_on"] = (due_on - timedelta(days=5)).isoformat()  # fulfilled in time
-            _check(client.post(f"{BARGAINING}/commitments/{commitment['id']}/reports", headers=headers, json=body),
+            check(client.post(f"{BARGAINING}/commitments/{commitment['id']}/reports", headers=headers, json=body),
                    "report on a commitment")
 
 
-def _wait_for_parties(client: Any, headers: dict[str, str], organisation_ids: Iterable[str],
-                      timeout: float = 60.0) -> None:
-    """Bargaining learns of organisations from the registry's events: wait until it knows the parties."""
-    deadline = time.monotonic() + timeout
-    for organisation_id in organisation_ids:
-        while client.get(f"{BARGAINING}/parties/{organisation_id}", headers=headers).status_code != 200:
-            if time.monotonic() > deadline:
-                raise CommissionsDemoError(f"bargaining has not heard of organisation {organisation_id} "
-                                           f"from the registry within {timeout:.0f} s")
-            time.sleep(0.2)
-
-
-def _check(response: Any, what: str) -> dict[str, Any]:
-    if response.status_code >= 300:
-        raise CommissionsDemoError(f"could not {what}: HTTP {response.status_code} {response.text[:500]}")
-    return response.json()

@@ -11,15 +11,14 @@ recorded again. The companies and figures are fictional and illustrative.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from deploy.embedded.demo_api import REGISTER_PATH, check, registered, wait_for_parties
 from kernel.calendar import kazakhstan_today
 
-REGISTRY = "/api/v1/registry/organisations"
 DISPUTES = "/api/v1/disputes"
 
 # KATO codes of the regions (oblasts and cities of republican significance) the demo uses.
@@ -103,10 +102,6 @@ DEMO_DISPUTES: tuple[DemoDispute, ...] = (
 )
 
 
-class DisputesDemoError(Exception):
-    pass
-
-
 def load_disputes_demo(client: Any, administrator_key: str, organisations: dict[str, str],
                        out: Callable[[str], None], *, today: date | None = None) -> dict[str, str]:
     """Register the demo employers and unions (if not yet) and record the demo disputes (if not yet).
@@ -118,9 +113,9 @@ def load_disputes_demo(client: Any, administrator_key: str, organisations: dict[
     headers = {"Authorization": f"Bearer {administrator_key}"}
     ids = dict(organisations)
     added = _register_employers(client, headers, ids)
-    _wait_for_parties(client, headers, [ids[d.employer] for d in DEMO_DISPUTES]
+    wait_for_parties(client, headers, "disputes", [ids[d.employer] for d in DEMO_DISPUTES]
                       + [ids[_union_of(d.employer)] for d in DEMO_DISPUTES])
-    listed = _check(client.get(f"{DISPUTES}/collective-disputes", headers=headers, params={"limit": 200}),
+    listed = check(client.get(f"{DISPUTES}/collective-disputes", headers=headers, params={"limit": 200}),
                     "list the disputes")
     known = {demand["text"] for item in listed["items"] for demand in item["demands"]}
     for dispute in DEMO_DISPUTES:
@@ -136,7 +131,7 @@ def _union_of(employer_slug: str) -> str:
 
 
 def _register_employers(client: Any, headers: dict[str, str], ids: dict[str, str]) -> dict[str, str]:
-    existing = _registered(client)
+    existing = registered(client)
     added: dict[str, str] = {}
     for employer in DEMO_EMPLOYERS:
         union_ru = f"Первичная профсоюзная организация {employer.name_ru}"
@@ -148,7 +143,8 @@ def _register_employers(client: Any, headers: dict[str, str], ids: dict[str, str
             if found is None:
                 body = {"kind": kind, "name_ru": name_ru, "name_kk": name_kk, "name_en": name_en,
                         "region_code": employer.region_code} | ({"bin": bin_} if bin_ else {})
-                found = str(_check(client.post(REGISTRY, headers=headers, json=body), f"register {name_en}")["id"])
+                answer = client.post(REGISTER_PATH, headers=headers, json=body)
+                found = str(check(answer, f"register {name_en}")["id"])
             ids[slug] = added[slug] = found
     return added
 
@@ -157,7 +153,7 @@ def _record(client: Any, headers: dict[str, str], dispute: DemoDispute, ids: dic
     def day(days_ago: int) -> str:
         return (today - timedelta(days=days_ago)).isoformat()
 
-    made = _check(client.post(f"{DISPUTES}/collective-disputes", headers=headers, json={
+    made = check(client.post(f"{DISPUTES}/collective-disputes", headers=headers, json={
         "union_id": ids[_union_of(dispute.employer)], "employer_id": ids[dispute.employer],
         "workers_concerned": dispute.workers_concerned, "cause": dispute.cause,
         "demands": [{"text": text} for text in dispute.demands],
@@ -173,35 +169,7 @@ def _record(client: Any, headers: dict[str, str], dispute: DemoDispute, ids: dic
         for field in ("consent_on", "strike_starts_on"):
             if field in body:
                 body[field] = day(body[field])
-        status = _check(client.post(f"{url}/{path}", headers=headers, json=body), f"record {path}")["status"]
+        status = check(client.post(f"{url}/{path}", headers=headers, json=body), f"record {path}")["status"]
     return status
 
 
-def _registered(client: Any) -> dict[tuple[str, str], str]:
-    found: dict[tuple[str, str], str] = {}
-    offset = 0
-    while True:
-        page = _check(client.get(REGISTRY, params={"limit": 200, "offset": offset}), "read the register")
-        for item in page["items"]:
-            found[(item["kind"], item["name_ru"])] = str(item["id"])
-        offset += len(page["items"])
-        if not page["items"] or offset >= page["total"]:
-            return found
-
-
-def _wait_for_parties(client: Any, headers: dict[str, str], organisation_ids: list[str],
-                      timeout: float = 60.0) -> None:
-    """Disputes learns of organisations from the registry's events: wait until it knows the demo ones."""
-    deadline = time.monotonic() + timeout
-    for organisation_id in dict.fromkeys(organisation_ids):
-        while client.get(f"{DISPUTES}/parties/{organisation_id}", headers=headers).status_code != 200:
-            if time.monotonic() > deadline:
-                raise DisputesDemoError(f"disputes has not heard of organisation {organisation_id} "
-                                        f"from the registry within {timeout:.0f} s")
-            time.sleep(0.2)
-
-
-def _check(response: Any, what: str) -> dict[str, Any]:
-    if response.status_code >= 300:
-        raise DisputesDemoError(f"could not {what}: HTTP {response.status_code} {response.text[:500]}")
-    return response.json()

@@ -715,7 +715,7 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
     wait_until_ready(config, supervisor, stop, out)
     if not config.demo:
         return None
-    from deploy.embedded.demo import DEMO_ERRORS, load_demo_data
+    from deploy.embedded.demo import DemoError, load_demo_data
 
     out("loading demo data ...")
     try:
@@ -724,7 +724,7 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
             cli_argv=[sys.executable, *GATEWAY_CLI], cli_env=gw_env, cwd=REPO_ROOT, out=out,
             national_register=config.national_register,
         )
-    except (*DEMO_ERRORS, httpx.HTTPError) as exc:
+    except (DemoError, httpx.HTTPError) as exc:
         # A demo failure is often only the symptom of a process that died meanwhile: say so first.
         dead = "".join(f"{_dead_message(child, 'while loading demo data')}\n" for child in supervisor.dead())
         raise RunnerError(f"{dead}loading demo data failed: {exc}\n"
