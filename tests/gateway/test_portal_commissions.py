@@ -14,7 +14,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,8 +22,8 @@ import pytest
 from fastapi import FastAPI
 
 from deploy.embedded.demo_commissions import COMMISSION_NAME, GENERAL_AGREEMENT, load_commissions_demo
-from kernel.calendar import kazakhstan_today
-from services.bargaining.app import create_app
+from kernel.calendar import KAZAKHSTAN, kazakhstan_today
+from services.bargaining.app import definition
 from services.bargaining.settings import BargainingSettings
 from tests.gateway.support import Gateway, GatewayFactory
 from tests.gateway.test_portal_bargaining import (
@@ -39,7 +39,7 @@ from tests.gateway.test_portal_bargaining import (
     text_of,
     with_staff,
 )
-from tests.support.services import settings_for
+from tests.support.services import Clock, settings_for, with_clock
 
 API = "/api/v1/bargaining"
 PARTNERS = {"ministry-of-labour": ("government_body", "Министерство труда"),
@@ -72,10 +72,17 @@ class SyncGateway:
 
 
 @pytest.fixture
-async def bargaining(make_database, nats_server, public_key: str) -> AsyncIterator[tuple[str, FastAPI]]:
+def clock() -> Clock:
+    """The deadline sweeper's now: two months back while the data is made (so no period is seen to run out half
+    way through, flagging a party whose position is filed a moment later), then today."""
+    return Clock(datetime.now(KAZAKHSTAN) - timedelta(days=60))
+
+
+@pytest.fixture
+async def bargaining(make_database, nats_server, public_key: str, clock: Clock) -> AsyncIterator[tuple[str, FastAPI]]:
     settings = settings_for(BargainingSettings, database_url=await make_database("bargaining"),
                             nats_url=nats_server.url, public_key=public_key, deadline_sweep_seconds=0.1)
-    app = create_app(settings)
+    app = with_clock(definition(settings), clock)
     async with serving(app) as url:
         yield url, app
 
@@ -104,7 +111,7 @@ async def _until(check: Any, timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
-async def made(gateway: Gateway, bargaining: tuple[str, FastAPI]) -> dict[str, Any]:
+async def made(gateway: Gateway, bargaining: tuple[str, FastAPI], clock: Clock) -> dict[str, Any]:
     _, key = await gateway.issue_key(roles=("administrator",), name="ministry secretariat")
     api = Bargaining(gateway, key, bargaining[1])
     organisations = {}
@@ -127,6 +134,8 @@ async def made(gateway: Gateway, bargaining: tuple[str, FastAPI]) -> dict[str, A
                              "filed_on": (opened_on + timedelta(days=2)).isoformat()})
     agreement = next(item for item in (await api.call("GET", "/negotiations", params={"level": "general"})).json()[
         "items"] if item["subject_matter"] == GENERAL_AGREEMENT)
+
+    clock.now = datetime.now(KAZAKHSTAN)
 
     async def swept() -> bool:  # the overdue position flagged, the commitment past due without a report late
         url = f"/commissions/{commission['id']}/consultations/{consultation['id']}"
