@@ -104,7 +104,7 @@ async def start_platform(make_database, nats_server, public_key: str, make_gatew
     """Services as real processes (uvicorn, each its own database, one real nats-server) behind a gateway."""
     processes: list[ServiceProcess] = []
 
-    async def start(*names: str) -> Gateway:
+    async def start(*names: str, env: dict[str, str] | None = None) -> Gateway:
         for name in names:
             prefix = name.upper()
             process = ServiceProcess(name, {
@@ -114,6 +114,7 @@ async def start_platform(make_database, nats_server, public_key: str, make_gatew
                 f"{prefix}_ENVIRONMENT": "test",
                 f"{prefix}_RELAY_POLL_SECONDS": "0.1",
                 f"{prefix}_LOG_LEVEL": "WARNING",
+                **(env or {}),
             }, tmp_path)
             processes.append(process)
             await asyncio.to_thread(process.start)

@@ -45,7 +45,8 @@ class Platform:
 
 @pytest.fixture
 async def platform(start_platform: PlatformFactory) -> Platform:
-    gateway = await start_platform(*OWNING_SERVICES)
+    # The tenants' webhook receivers are on loopback, which the notifications service refuses unless told.
+    gateway = await start_platform(*OWNING_SERVICES, env={"NOTIFICATIONS_WEBHOOK_ALLOWED_PRIVATE": '["127.0.0.1"]'})
     _, registrar_key = await gateway.issue_key(roles=("registrar",), name="registry clerk")
     tenants = []
     for name, body in [
@@ -63,11 +64,22 @@ async def platform(start_platform: PlatformFactory) -> Platform:
         tenants.append(Tenant(name, organisation_id, key))
     await _open_negotiations(gateway, tenants, registrar_key)
     await _open_disputes_cases(gateway, tenants, registrar_key)
+    await _open_notification_settings(gateway, tenants)
     for tenant in tenants:
         for kind in TENANT_OBJECTS:
             await eventually(lambda t=tenant, k=kind: _own_ids(gateway, t, k), timeout=30,
                              what=f"{tenant.name}'s {kind.kind} objects")
     return Platform(gateway, tenants)
+
+
+async def _open_notification_settings(gateway: Gateway, tenants: list[Tenant]) -> None:
+    """Each tenant's own e-mail contact, webhook endpoint and subscription."""
+    for tenant in tenants:
+        for path, body in (("/contacts", {"email": "secretary@tenant.example", "language": "ru"}),
+                           ("/webhook-endpoints", {"url": "http://127.0.0.1:9/ntc-hooks", "description": "ERP"}),
+                           ("/subscriptions", {"pattern": "kz.ntc.bargaining.>", "channel": "inbox"})):
+            created = await gateway.client.post(f"{API}/notifications{path}", headers=tenant.headers, json=body)
+            assert created.status_code == 201, created.text
 
 
 async def _open_negotiations(gateway: Gateway, tenants: list[Tenant], registrar_key: str) -> None:

@@ -107,6 +107,39 @@ TENANT_OBJECTS: tuple[TenantObject, ...] = (
     ),
     TenantObject(
         service="notifications",
+        kind="subscription",
+        list_path="/subscriptions",
+        ids_of=_items,
+        operations={
+            "read": Route("GET", "/subscriptions/{id}"),
+            "update": Route("PUT", "/subscriptions/{id}", {"pattern": "kz.ntc.disputes.>", "channel": "inbox"}),
+            "delete": Route("DELETE", "/subscriptions/{id}"),
+        },
+    ),
+    TenantObject(
+        service="notifications",
+        kind="e-mail contact",
+        list_path="/contacts",
+        ids_of=_items,
+        operations={
+            "read": Route("GET", "/contacts/{id}"),
+            "update": NOT_YET("a contact is not edited: it is removed and added again"),
+            "delete": Route("DELETE", "/contacts/{id}"),
+        },
+    ),
+    TenantObject(
+        service="notifications",
+        kind="webhook endpoint",
+        list_path="/webhook-endpoints",
+        ids_of=_items,
+        operations={
+            "read": Route("GET", "/webhook-endpoints/{id}"),
+            "update": Route("PATCH", "/webhook-endpoints/{id}", {"description": "ERP receiver (changed)"}),
+            "delete": Route("DELETE", "/webhook-endpoints/{id}"),
+        },
+    ),
+    TenantObject(
+        service="notifications",
         kind="inbox message",
         list_path="/inbox",
         ids_of=_items,
