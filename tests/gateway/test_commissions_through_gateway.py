@@ -1,12 +1,12 @@
 """A sitting of the Republican Tripartite Commission as its users meet it: through the gateway.
 
-The registry and bargaining run as real processes (uvicorn, their own databases, a real nats-server)
-behind the gateway. The registry's events bring the ministry, two employers' associations and the
-union federation into bargaining. The secretariat sets up the commission; each party appoints its
-members with its own key; the secretariat schedules a sitting; each party adds an agenda item; the
+The registry, bargaining and notifications run as real processes (uvicorn, their own databases, a real
+nats-server) behind the gateway. The registry's events bring the ministry, two employers' associations
+and the union federation into bargaining. The secretariat sets up the commission; each party appoints
+its members with its own key; the secretariat schedules a sitting; each party adds an agenda item; the
 quorum is checked per party; a decision is recorded with each party's position and the minutes are
 published. Every commission event is on the BARGAINING_EVENTS stream exactly once, with every
-organisation of the commission in its audience (so the notifications service reaches each once).
+organisation of the commission in its audience, and each party finds each in its inbox exactly once.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ COMMISSIONS = f"{BARGAINING}/commissions"
 
 @pytest.fixture
 async def platform(start_platform: PlatformFactory) -> Gateway:
-    return await start_platform("registry", "bargaining")
+    return await start_platform("registry", "bargaining", "notifications")
 
 
 async def test_a_sitting_through_the_gateway_notifies_every_party_once(platform: Gateway, nats_server) -> None:
@@ -147,6 +147,19 @@ async def test_a_sitting_through_the_gateway_notifies_every_party_once(platform:
         assert sorted(event["data"]["audience"]) == sorted(ids.values()), event["type"]
         assert len(event["data"]["audience"]) == len(set(event["data"]["audience"]))
         jsonschema.validate(event["data"], published(event["type"]))
+    # And the notifications service has told each party once: one inbox message per event, in each
+    # party's own inbox, read with its own key.
+    for name, headers in keys.items():
+        async def notified(headers: dict[str, str] = headers) -> Counter:
+            inbox = await client.get(f"{API}/notifications/inbox", headers=headers, params={"limit": 200})
+            assert inbox.status_code == 200, inbox.text
+            counted = Counter(m["event_type"] for m in inbox.json()["items"]
+                              if m["event_type"].startswith("kz.ntc.bargaining."))
+            return counted if counted == expected else Counter()
+
+        await eventually(notified, timeout=30, interval=0.5, what=f"{name}'s inbox")
+        inbox = (await client.get(f"{API}/notifications/inbox", headers=headers, params={"limit": 200})).json()
+        assert len({m["event_id"] for m in inbox["items"]}) == len(inbox["items"]), f"{name} told twice"
     [decided] = [e for e in events if e["type"] == "kz.ntc.bargaining.decision.recorded.v1"]
     assert decided["data"]["positions"][1] == positions[1]
     [published_minutes] = [e for e in events if e["type"] == "kz.ntc.bargaining.minutes.published.v1"]
