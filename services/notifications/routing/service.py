@@ -100,17 +100,23 @@ async def _settings_of(session: AsyncSession, audience: list[uuid.UUID]) -> _Set
     now = time.monotonic()
     missing = [o for o in audience if now - known.loaded_at.get(o, -SETTINGS_SECONDS) >= SETTINGS_SECONDS]
     if missing:
+        # Read everything first, then replace what is kept in one step with no await in between: another
+        # consumer loop of this process may be routing for the same organisation meanwhile, and must never
+        # see its settings half-forgotten (it would route as if the organisation had no subscriptions).
+        subscriptions = (await session.execute(select(Subscription).where(
+            Subscription.organisation_id.in_(missing)))).scalars().all()  # type: ignore[attr-defined]
+        contacts = (await session.execute(select(Contact).where(
+            Contact.organisation_id.in_(missing)))).scalars().all()  # type: ignore[attr-defined]
+        endpoints = (await session.execute(select(WebhookEndpoint).where(
+            WebhookEndpoint.organisation_id.in_(missing), WebhookEndpoint.enabled.is_(True)))).scalars().all()  # type: ignore[attr-defined]
         known.forget(missing)
-        for row in (await session.execute(select(Subscription).where(
-                Subscription.organisation_id.in_(missing)))).scalars():  # type: ignore[attr-defined]
+        for row in subscriptions:
             known.subscriptions[row.organisation_id].append(SubscriptionView(
                 pattern=row.pattern, channel=Channel(row.channel), endpoint_id=row.endpoint_id,
                 contact_id=row.contact_id, digest=row.digest))
-        for contact in (await session.execute(select(Contact).where(
-                Contact.organisation_id.in_(missing)))).scalars():  # type: ignore[attr-defined]
+        for contact in contacts:
             known.contacts[contact.organisation_id].append(ContactView(contact.id, contact.email, contact.language))
-        for endpoint in (await session.execute(select(WebhookEndpoint).where(
-                WebhookEndpoint.organisation_id.in_(missing), WebhookEndpoint.enabled.is_(True)))).scalars():  # type: ignore[attr-defined]
+        for endpoint in endpoints:
             known.endpoints[endpoint.id] = endpoint.organisation_id
         for organisation in missing:
             known.loaded_at[organisation] = now
