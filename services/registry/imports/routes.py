@@ -3,11 +3,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile, status
 
+from kernel.app import StateDep
 from kernel.db import SessionDep
 from kernel.paging import Limit, Offset
 from kernel.problems import Problem
 from services.registry.access import Registrar, actor_of
-from services.registry.imports import service
+from services.registry.imports import service, worker
 from services.registry.imports.rules import COLUMNS, template_csv
 from services.registry.imports.schemas import ImportJobPage, ImportJobPublic, public_job
 from services.registry.imports.settings import ImportSettings
@@ -37,7 +38,7 @@ FORMAT = (
              "multipart field `file`) as a job (registrars)", description=FORMAT,
              responses={413: {"description": "The file is larger than the import limit"}})
 async def start_import(file: Annotated[UploadFile, File(description="The register file, CSV or XLSX")],
-                       session: SessionDep, identity: Registrar, response: Response,
+                       session: SessionDep, identity: Registrar, response: Response, state: StateDep,
                        settings: Annotated[ImportSettings, Depends(import_settings)]) -> ImportJobPublic:
     content = await file.read(settings.max_file_bytes + 1)
     if len(content) > settings.max_file_bytes:
@@ -50,6 +51,7 @@ async def start_import(file: Annotated[UploadFile, File(description="The registe
     filename = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
     job = service.create_job(session, filename=filename, content=content, actor=actor_of(identity))
     await session.commit()
+    worker.wake(state)  # after the commit: the worker's claim must see the job
     response.headers["Location"] = f"imports/{job.id}"
     return public_job(job)
 
