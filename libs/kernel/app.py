@@ -127,7 +127,8 @@ def _lifespan(definition: ServiceDefinition):
             await upgrade(engine, definition.migrations_dir)
         bus = Bus(settings.nats_url, name=definition.name)
         relay: Relay | None = None
-        sessionmaker = create_sessionmaker(engine, on_commit=lambda: relay.wake() if relay else None)
+        sessionmaker = create_sessionmaker(engine,
+                                           on_commit=lambda rows: relay.committed(rows) if relay else None)
         state = PlatformState(
             definition=definition, engine=engine, sessionmaker=sessionmaker, bus=bus,
             identity_verifier=IdentityVerifier(settings.identity_public_key.get_secret_value(),

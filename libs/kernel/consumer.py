@@ -44,6 +44,7 @@ EVENTS_SKIPPED = Counter("ntc_events_duplicate_total", "Redelivered events skipp
 EVENTS_FAILED = Counter("ntc_events_failed_total", "Event deliveries that failed and were nak'd", ["consumer"])
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
 
 
 class PoisonEvent(Exception):
@@ -89,6 +90,10 @@ class Subscription:
     producer: str          # e.g. "registry"
     handler: Handler
     filter_subjects: Sequence[str] = ()
+    # Optional: applies a fetched batch in one go (e.g. one statement for many rows). It must
+    # leave the same result as ``handler`` applied to each event in turn; a single event, and
+    # every event of a batch that failed, still goes through ``handler``.
+    batch_handler: BatchHandler | None = None
 
     @property
     def durable(self) -> str:
@@ -217,18 +222,23 @@ class ConsumerLoop:
                     select(InboxRecord.event_id).where(InboxRecord.consumer == durable,
                                                        InboxRecord.event_id.in_([e.id for e in events]))  # type: ignore[attr-defined]
                 )).scalars())
-                inbox: list[dict[str, Any]] = []
+                fresh: list[CloudEvent] = []
                 for event in events:
-                    if event.id in seen:
-                        continue
-                    seen.add(event.id)
-                    token = correlation_id.set(event.correlationid)
-                    try:
-                        await self.subscription.handler(session, event)
-                    finally:
-                        correlation_id.reset(token)
-                    inbox.append({"consumer": durable, "event_id": event.id, "event_type": event.type,
-                                  "applied_at": utcnow()})
+                    if event.id not in seen:
+                        seen.add(event.id)
+                        fresh.append(event)
+                if self.subscription.batch_handler is not None and fresh:
+                    await self.subscription.batch_handler(session, fresh)
+                else:
+                    for event in fresh:
+                        token = correlation_id.set(event.correlationid)
+                        try:
+                            await self.subscription.handler(session, event)
+                        finally:
+                            correlation_id.reset(token)
+                applied_at = utcnow()
+                inbox: list[dict[str, Any]] = [{"consumer": durable, "event_id": event.id, "event_type": event.type,
+                                                "applied_at": applied_at} for event in fresh]
                 if inbox:  # one statement for the whole batch
                     await session.execute(insert(InboxRecord), inbox)
                 await session.commit()

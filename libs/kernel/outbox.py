@@ -1,10 +1,11 @@
 """The transactional outbox and its relay.
 
 `record_event` adds the event row in the caller's transaction, beside the state change
-it describes: both commit or neither does. The relay publishes pending rows to
-JetStream with ``Nats-Msg-Id`` = event id and marks a row sent only after the stream's
-ack. A publish whose ack never came is retried with the same id, and the stream drops
-the duplicate, so a crash between ack and marking re-publishes nothing new.
+it describes: both commit or neither does. After the commit the rows are handed to the
+relay in memory; it publishes them to JetStream with ``Nats-Msg-Id`` = event id and
+marks a row sent only after the stream's ack. A publish whose ack never came is
+retried with the same id, and the stream drops the duplicate, so a crash between ack
+and marking re-publishes nothing new.
 Several replicas of one service can run relays side by side: on PostgreSQL each
 batch is claimed with ``FOR UPDATE SKIP LOCKED``.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,34 +55,55 @@ class OutboxMessage(SQLModel, table=True):
 def record_event(session: AsyncSession, data: EventData, *, source: str) -> CloudEvent:
     """Write ``data`` to the outbox in the session's transaction. The caller commits."""
     cloud_event = envelope(data, source=source, correlation_id=correlation_id.get())
-    session.add(
-        OutboxMessage(
-            id=cloud_event.id,
-            type=cloud_event.type,
-            subject=cloud_event.subject,
-            envelope=cloud_event.to_json().decode(),
-            created_at=cloud_event.time,
-        )
+    row = OutboxMessage(
+        id=cloud_event.id,
+        type=cloud_event.type,
+        subject=cloud_event.subject,
+        envelope=cloud_event.to_json().decode(),
+        created_at=cloud_event.time,
     )
+    session.add(row)
+    session.info.setdefault("outbox_events", []).append(CommittedEvent(row.id, row.type, row.envelope))
     session.info["outbox_written"] = True
     return cloud_event
 
 
+@dataclass(frozen=True, slots=True)
+class CommittedEvent:
+    """What the relay needs to publish one outbox row without reading it back."""
+
+    id: str
+    type: str
+    envelope: str
+
+
 @event.listens_for(Session, "after_commit")
 def _wake_relay(session: Session) -> None:
+    events = session.info.pop("outbox_events", [])
     if session.info.pop("outbox_written", False):
         callback = session.info.get("on_outbox_commit")
         if callback is not None:
-            callback()
+            callback(events)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop("outbox_written", None)
+    session.info.pop("outbox_events", None)
 
 
 class Relay:
-    """Publishes pending outbox rows, woken after each commit, with a short fallback poll."""
+    """Publishes outbox rows to JetStream and marks them sent after the ack.
+
+    The rows a commit wrote are handed to the relay in memory (``committed``) and published
+    at once, without reading them back: with one SQLite connection shared by every request,
+    a relay that had to read each batch first waited its turn behind the writers and fell
+    seconds behind them. Marking rows sent runs beside the publishing, so a slow turn at
+    the database holds back the bookkeeping, not the events. The table stays the truth:
+    a pass over it (at start, after a failure, and every ``poll_seconds`` when idle) publishes
+    whatever is still unmarked - rows of a crashed process or another replica, rows written
+    in bulk without a hand-over - and the stream drops a re-published id.
+    """
 
     def __init__(
         self,
@@ -92,6 +116,7 @@ class Relay:
         publish_timeout_seconds: float = 5.0,
         skip_locked: bool = False,
         stream: StreamSpec | None = None,
+        max_handed: int = 10_000,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.bus = bus
@@ -101,46 +126,142 @@ class Relay:
         self.publish_timeout_seconds = publish_timeout_seconds
         self.skip_locked = skip_locked
         self.stream = stream
+        self.max_handed = max_handed
         self._declared_generation: int | None = None
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._handed: deque[CommittedEvent] = deque()
+        self._unmarked: set[str] = set()       # handed over or published, not yet marked in the table
+        self._acked: list[str] = []            # published, waiting to be marked sent
+        self._failed: list[tuple[str, BaseException]] = []
+        self._marks_due = asyncio.Event()
+        self._marker: asyncio.Task[None] | None = None
+        self._look_in_table = True             # a pass over the table is due (start: rows left from before)
 
     def wake(self) -> None:
+        self._look_in_table = True
+        self._wakeup.set()
+
+    def committed(self, events: list[CommittedEvent]) -> None:
+        """Called after a commit that wrote outbox rows; ``events`` are the rows it wrote."""
+        if events and len(self._handed) + len(events) <= self.max_handed:
+            self._handed.extend(events)
+            self._unmarked.update(e.id for e in events)
+        else:  # written without a hand-over (bulk) or too many waiting: read them from the table
+            self._look_in_table = True
         self._wakeup.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+        self._marker = asyncio.create_task(self._mark_forever(), name=f"outbox-marker-{self.service}")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._marker is not None:
+            # Record what was published before stopping, so a restart does not publish it again.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._mark_due(), timeout=5.0)
+            self._marker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._marker
 
     async def _run(self) -> None:
         while True:
+            more = False
             try:
-                published = await self.publish_pending()
+                if self._handed:
+                    await self._publish_handed()
+                    more = bool(self._handed)
+                elif self._look_in_table:
+                    self._look_in_table = False
+                    more = await self.publish_pending() >= self.batch_size
+                    self._look_in_table = more
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay pass failed", service=self.service)
-                published = 0
-            if published >= self.batch_size:
-                continue  # more may be waiting
-            with contextlib.suppress(TimeoutError):
+                self._look_in_table = True
+                more = False
+            if more:
+                continue
+            try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                self._look_in_table = True
             self._wakeup.clear()
+
+    async def _ensure_stream(self, js: Any) -> None:
+        if self.stream is not None and self._declared_generation != self.bus.generation:
+            # Declared at start and again after each reconnect, in case the server lost it.
+            await declare_stream(js, self.stream)
+            self._declared_generation = self.bus.generation
+
+    async def _publish_handed(self) -> None:
+        batch = [self._handed.popleft() for _ in range(min(self.batch_size, len(self._handed)))]
+        if not self.bus.is_connected:
+            # They stay unmarked in the table; a pass over it publishes them once NATS is back.
+            self._unmarked.difference_update(e.id for e in batch)
+            self._look_in_table = True
+            return
+        try:
+            js = self.bus.jetstream()
+            await self._ensure_stream(js)
+            acked, failed = await self._publish(js, batch)
+        except BaseException:
+            self._unmarked.difference_update(e.id for e in batch)
+            raise
+        self._acked.extend(acked)
+        self._failed.extend(failed)
+        self._marks_due.set()
+        self._count(acked, failed)
+        if failed:
+            self._look_in_table = True
+
+    async def _mark_forever(self) -> None:
+        while True:
+            await self._marks_due.wait()
+            self._marks_due.clear()
+            try:
+                await self._mark_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("marking published outbox rows failed; will retry", service=self.service)
+                await asyncio.sleep(1.0)
+                self._marks_due.set()
+
+    async def _mark_due(self) -> None:
+        acked, self._acked = self._acked, []
+        failed, self._failed = self._failed, []
+        if not acked and not failed:
+            return
+        try:
+            async with self.sessionmaker() as session:
+                await self._mark(session, acked, failed)
+                await session.commit()
+        except BaseException:
+            self._acked[:0] = acked
+            self._failed[:0] = failed
+            raise
+        self._unmarked.difference_update(acked)
+        self._unmarked.difference_update(row_id for row_id, _ in failed)
+
+    def _count(self, acked: list[str], failed: list[tuple[str, BaseException]]) -> None:
+        EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
+        if failed:
+            PUBLISH_FAILURES.labels(self.service).inc(len(failed))
+            log.warning("outbox publish without ack; will retry with the same id", service=self.service,
+                        failed=len(failed), error=repr(failed[0][1]))
 
     async def publish_pending(self) -> int:
         """One pass: claim a batch, publish it, mark what was acked. Returns rows marked."""
         if not self.bus.is_connected:
             return 0
         js = self.bus.jetstream()
-        if self.stream is not None and self._declared_generation != self.bus.generation:
-            # Declared at start and again after each reconnect, in case the server lost it.
-            await declare_stream(js, self.stream)
-            self._declared_generation = self.bus.generation
+        await self._ensure_stream(js)
         if self.skip_locked:
             # PostgreSQL, possibly several replicas: hold the claimed rows locked while publishing,
             # so two relays never publish the same batch at once.
@@ -159,11 +280,7 @@ class Relay:
                 async with self.sessionmaker() as session:
                     await self._mark(session, acked, failed)
                     await session.commit()
-        EVENTS_PUBLISHED.labels(self.service).inc(len(acked))
-        if failed:
-            PUBLISH_FAILURES.labels(self.service).inc(len(failed))
-            log.warning("outbox publish without ack; will retry with the same id", service=self.service,
-                        failed=len(failed), error=repr(failed[0][1]))
+        self._count(acked, failed)
         return len(acked)
 
     async def _pending(self, session: AsyncSession, *, lock: bool) -> list[Any]:
@@ -177,7 +294,8 @@ class Relay:
             query = query.with_for_update(skip_locked=True)
         rows = list((await session.execute(query)).all())
         OUTBOX_PENDING.labels(self.service).set(len(rows))
-        return rows
+        # Rows handed over by a commit in this process are published (or being marked) already.
+        return [row for row in rows if row.id not in self._unmarked]
 
     async def _publish(self, js: Any, rows: list[Any]) -> tuple[list[str], list[tuple[str, BaseException]]]:
         """Publish with the event id as Nats-Msg-Id; a row counts as sent only once its ack came."""

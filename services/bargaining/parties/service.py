@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import OrganisationRegistered, OrganisationUpdated
-from kernel.db import upsert
+from kernel.db import upsert_many
 from kernel.problems import Problem
 from services.bargaining.parties.models import Party
 from services.bargaining.parties.rules import may_bargain
@@ -18,11 +19,17 @@ from services.bargaining.parties.rules import may_bargain
 async def apply_organisation_registered(session: AsyncSession, event: OrganisationRegistered, *,
                                         at: datetime) -> None:
     """A new organisation in the register (or the same event again: nothing changes)."""
-    await upsert(session, Party, {
+    await apply_organisations_registered(session, [(event, at)])
+
+
+async def apply_organisations_registered(session: AsyncSession,
+                                         registrations: Sequence[tuple[OrganisationRegistered, datetime]]) -> None:
+    """Many registrations (event, time) in one statement, applied in order, as one by one."""
+    await upsert_many(session, Party, [{
         "id": event.organisation_id, "kind": event.kind.value, "name_kk": event.name_kk, "name_ru": event.name_ru,
         "name_en": event.name_en, "bin": event.bin, "region_code": event.region_code,
         "registry_status": event.status, "updated_at": at,
-    }, key=["id"], unless_newer="updated_at")
+    } for event, at in registrations], key=["id"], unless_newer="updated_at")
 
 
 async def apply_status(session: AsyncSession, organisation_id: uuid.UUID, status: str, *, at: datetime) -> None:

@@ -1,5 +1,7 @@
 """Reactions to the registry's events (durable consumer ``disputes-registry``)."""
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import (
@@ -11,7 +13,12 @@ from contracts.registry import (
 )
 from kernel.consumer import Subscription
 from kernel.events import CloudEvent
-from services.disputes.parties.service import apply_organisation_registered, apply_organisation_updated, apply_status
+from services.disputes.parties.service import (
+    apply_organisation_registered,
+    apply_organisation_updated,
+    apply_organisations_registered,
+    apply_status,
+)
 
 # Events that change only the organisation's standing in the register.
 STATUS_CHANGES = {model.event_type: model for model in (StatusConfirmed, StatusLapsed, OrganisationLiquidated)}
@@ -27,4 +34,19 @@ async def on_registry_event(session: AsyncSession, event: CloudEvent) -> None:
         await apply_status(session, change.organisation_id, change.status, at=event.time)
 
 
-subscription = Subscription(consumer="disputes", producer="registry", handler=on_registry_event)
+async def on_registry_events(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """``on_registry_event`` for each event in turn, with each run of registrations in one statement
+    (a register imported in bulk arrives as thousands of them)."""
+    registrations: list[tuple[OrganisationRegistered, datetime]] = []
+    for event in events:
+        if event.type == OrganisationRegistered.event_type:
+            registrations.append((OrganisationRegistered.model_validate(event.data), event.time))
+            continue
+        await apply_organisations_registered(session, registrations)
+        registrations = []
+        await on_registry_event(session, event)
+    await apply_organisations_registered(session, registrations)
+
+
+subscription = Subscription(consumer="disputes", producer="registry", handler=on_registry_event,
+                            batch_handler=on_registry_events)
