@@ -247,8 +247,10 @@ class ConsumerLoop:
             for message in messages:
                 await self.handle(message)
             return
+        if self.last_errors:  # kept only for events on their way to the dead letters
+            for message in messages:
+                self.last_errors.pop(_seq(message), None)
         for message in messages:
-            self.last_errors.pop(_seq(message), None)
             await message.ack()
         EVENTS_APPLIED.labels(durable).inc(applied)
         EVENTS_SKIPPED.labels(durable).inc(len(messages) - applied)

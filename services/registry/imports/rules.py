@@ -36,6 +36,7 @@ MEMBERSHIP_COLUMNS = ("membership_year", "members_total", "members_women", "memb
 ORGANISATION_ONLY = ("name_kk", "name_ru", "name_en", "region_code", "legal_address", "sectors", "parent_ref",
                      "status", "registered_on")
 IMPORTABLE_STATUSES = (OrganisationStatus.registered, OrganisationStatus.confirmed)
+_IMPORTABLE_VALUES = frozenset(s.value for s in IMPORTABLE_STATUSES)
 # The register cannot hold a registration before independence-era law existed.
 EARLIEST_REGISTRATION = date(1991, 1, 1)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -274,7 +275,7 @@ class RowValidator:
             self._problem(n, "ref", "unique_in_file", f"ref {ref!r} is also on row "
                                                       f"{self.organisations[self._by_ref[ref]].row}")
         status_text = row.get("status") or OrganisationStatus.registered.value
-        if status_text not in {s.value for s in IMPORTABLE_STATUSES}:
+        if status_text not in _IMPORTABLE_VALUES:
             self._problem(n, "status", "importable_status",
                           f"{status_text!r}: an imported organisation is 'registered' or 'confirmed'")
         registered_on = self._date(n, "registered_on", row.get("registered_on")) or self.today
@@ -285,7 +286,7 @@ class RowValidator:
         # Kept even when broken, so that rows naming it as parent are not reported twice over.
         self.organisations.append(PlannedOrganisation(
             row=n, create=create or OrganisationCreate.model_construct(kind=kind), ref=ref,
-            status=OrganisationStatus(status_text) if status_text in {s.value for s in IMPORTABLE_STATUSES}
+            status=OrganisationStatus(status_text) if status_text in _IMPORTABLE_VALUES
             else OrganisationStatus.registered,
             registered_on=registered_on, parent_text=row.get("parent_ref")))
         if ref and ref not in self._by_ref:

@@ -22,9 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.db import utcnow
-from kernel.events import EventData, envelope
-from kernel.observability import correlation_id
-from kernel.outbox import OutboxMessage
+from kernel.events import EventData
+from kernel.outbox import record_events
 from kernel.problems import NotFound
 from services.registry.imports.models import ACTIVE_STATUSES, ImportJob, ImportStatus
 from services.registry.imports.rules import (
@@ -273,7 +272,7 @@ async def write_plan(session: AsyncSession, plan: ImportPlan, *, job_id: uuid.UU
         outbox.append(events.membership_reported(organisation, SimpleNamespace(**report)))  # type: ignore[arg-type]
     await _insert(session, MembershipReport, reports)
     await _insert(session, HistoryEntry, history)
-    await record_events(session, outbox)
+    await record_events(session, outbox, source=SOURCE)
     return {"organisations": len(organisations), "affiliations": len(affiliations),
             "membership_reports": len(reports)}
 
@@ -288,17 +287,3 @@ def _history(organisation_id: uuid.UUID, action: str, actor: str, at: datetime,
     return {"id": uuid.uuid4(), "organisation_id": organisation_id, "occurred_at": at, "action": action,
             "actor": actor, "application_id": None, "rule_set_code": None, "rule_set_revision": None,
             "detail": detail}
-
-
-async def record_events(session: AsyncSession, data: Sequence[EventData]) -> None:
-    """``kernel.outbox.record_event`` for thousands of events: the same rows, written in one statement."""
-    if not data:
-        return
-    rows = []
-    for item in data:
-        cloud_event = envelope(item, source=SOURCE, correlation_id=correlation_id.get())
-        rows.append({"id": cloud_event.id, "type": cloud_event.type, "subject": cloud_event.subject,
-                     "envelope": cloud_event.to_json().decode(), "created_at": cloud_event.time,
-                     "published_at": None, "attempts": 0, "last_error": None})
-    await session.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
-    session.info["outbox_written"] = True  # wakes the relay after the commit, as record_event does
