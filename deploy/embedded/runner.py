@@ -254,6 +254,23 @@ def load_or_create_identity_keys(keys_dir: Path) -> tuple[str, str]:
     return private_pem, public_pem
 
 
+def load_or_create_webhook_secret_key(keys_dir: Path) -> str:
+    """The Fernet key the notifications service encrypts webhook signing secrets with, generated on
+    the first run and reused after (a new key would leave the stored secrets unreadable)."""
+    from cryptography.fernet import Fernet
+
+    path = keys_dir / "webhook_secret.key"
+    if not path.exists():
+        write_private_file(path, Fernet.generate_key().decode() + "\n")
+    key = path.read_text().strip()
+    try:
+        Fernet(key.encode())
+    except ValueError as exc:
+        raise RunnerError(f"{path} is not a Fernet key ({exc}); restore it from a backup - a new key cannot "
+                          "read the webhook secrets already stored") from exc
+    return key
+
+
 # --------------------------------------------------------------------------- databases
 
 
@@ -688,6 +705,7 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
     check_ports_free(config)
     prepare_data_dir(config)
     private_pem, public_pem = load_or_create_identity_keys(config.keys_dir)
+    webhook_secret_key = load_or_create_webhook_secret_key(config.keys_dir)
     urls = database_urls(config)
     if config.postgres_url is not None:
         names = [f"ntc_{c.name}" for c in (*SERVICES, GATEWAY)]
@@ -707,6 +725,8 @@ def _start_platform(config: Config, supervisor: Supervisor, stop: StopFlag, out:
     base_env = child_base_env(config)
     for component in SERVICES:
         env = base_env | component_env(component, config, database_url=urls[component.name], public_pem=public_pem)
+        if component.name == "notifications" and "NOTIFICATIONS_WEBHOOK_SECRET_KEYS" not in base_env:
+            env["NOTIFICATIONS_WEBHOOK_SECRET_KEYS"] = webhook_secret_key  # an exported one (rotation) wins
         supervisor.start(component.name, uvicorn_argv(component, "127.0.0.1", config.service_port(component)), env)
     gw_env = base_env | gateway_env(config, database_url=urls[GATEWAY.name], private_pem=private_pem)
     supervisor.start(GATEWAY.name, uvicorn_argv(GATEWAY, config.host, config.port), gw_env)

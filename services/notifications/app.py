@@ -3,9 +3,11 @@ e-mail (or a daily digest) and the portal inbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -21,6 +23,7 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.subscriptions.routes import router as subscriptions_router
 from services.notifications.webhooks.dispatcher import WebhookDispatcher
 from services.notifications.webhooks.routes import router as webhooks_router
+from services.notifications.webhooks.secret_box import LegacySecretSealer, require_keys
 
 
 def definition(settings: NotificationsSettings | None = None, *,
@@ -39,7 +42,7 @@ def definition(settings: NotificationsSettings | None = None, *,
         routers=[inbox_router, subscriptions_router, webhooks_router, contacts_router],
         sends=produced_by("notifications"),
         subscriptions=intake_subscriptions(settings),
-        background=[ProducerStreams(settings),
+        background=[ProducerStreams(settings), LegacySecretSealer(settings),
                     WebhookDispatcher(settings, skip_locked=skip_locked, clock=clock),
                     Mailer(settings, skip_locked=skip_locked, clock=clock),
                     DigestSweeper(settings, skip_locked=skip_locked, clock=clock)],
@@ -47,4 +50,17 @@ def definition(settings: NotificationsSettings | None = None, *,
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    return create_service_app(definition(settings))
+    """The service as it runs: without a key to encrypt webhook secrets at rest it refuses to start
+    (before touching its database). The app is still built, so its documents can be read without one."""
+    settings = settings or NotificationsSettings()
+    app = create_service_app(definition(settings))
+    platform_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        require_keys(settings)
+        async with platform_lifespan(app) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -1,11 +1,13 @@
-from pydantic import Field
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kernel.settings import ServiceSettings
 
 
 class NotificationsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore", frozen=True)
+    # An error names the setting, never echoes its value (a key given in the wrong form is still a key).
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore", frozen=True,
+                                      hide_input_in_errors=True)
 
     service_name: str = "notifications"
     database_url: str = "sqlite+aiosqlite:///./.data/notifications.db"
@@ -32,6 +34,10 @@ class NotificationsSettings(ServiceSettings):
     webhook_disable_after_hours: float = Field(default=48, gt=0)
     # After a secret rotation the old secret keeps signing too (both signatures sent) for this long.
     webhook_secret_overlap_hours: float = Field(default=24, ge=0)
+    # Fernet keys that encrypt the endpoints' signing secrets at rest, comma-separated: the first
+    # encrypts, every one decrypts, and a start re-encrypts under the first what another key sealed
+    # (rotation: docs/operations.md section 6). No default: the service refuses to start without one.
+    webhook_secret_keys: SecretStr = SecretStr("")
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     # Deliveries this process's consumer writes are leased to its own dispatcher in the same
     # insert and sent right after the commit, without a claim (the claim path remains for
@@ -54,3 +60,16 @@ class NotificationsSettings(ServiceSettings):
     # The daily digest goes out on the first sweep at or after this hour, Kazakhstan time.
     digest_hour: int = Field(default=8, ge=0, le=23)
     digest_sweep_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("webhook_secret_keys")
+    @classmethod
+    def _usable_webhook_secret_keys(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        # Imported here: the settings module stays free of the webhook package at import time.
+        from services.notifications.webhooks.secret_box import MISSING_KEYS, parse_keys
+
+        if not value.get_secret_value().strip():
+            if info.data.get("environment") == "production":
+                raise ValueError(MISSING_KEYS)
+            return value  # development and tests: refused when the service starts (create_app's lifespan)
+        parse_keys(value.get_secret_value())  # a ValueError naming the bad key's position, never the key
+        return value

@@ -22,7 +22,7 @@ from nats.errors import Error as NatsError
 from kernel.identity import IDENTITY_HEADER, Identity
 from tests.notifications.support import Receiver, cloud_event
 from tests.support.processes import ServiceProcess
-from tests.support.services import eventually
+from tests.support.services import WEBHOOK_SECRET_KEY, eventually
 
 EVENTS = 5000
 CONCURRENCY = 16
@@ -35,6 +35,7 @@ def notifications(tmp_path, nats_server, public_key):
         "NOTIFICATIONS_NATS_URL": nats_server.url,
         "NOTIFICATIONS_IDENTITY_PUBLIC_KEY": public_key,
         "NOTIFICATIONS_ENVIRONMENT": "test",
+        "NOTIFICATIONS_WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEY,
         "NOTIFICATIONS_LOG_JSON": "true",
         "NOTIFICATIONS_LOG_LEVEL": "WARNING",
         "NOTIFICATIONS_CONSUMER_BACKOFF_SECONDS": "[2.0, 2.0]",

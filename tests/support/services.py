@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 from asgi_lifespan import LifespanManager
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -75,9 +76,16 @@ TEST_SETTINGS: dict[str, Any] = {
 }
 
 
+# Made afresh for each test run, never a key kept in the repository: the notifications service
+# encrypts webhook signing secrets at rest with it and refuses to start without one.
+WEBHOOK_SECRET_KEY = Fernet.generate_key().decode()
+
+
 def settings_for(settings_class: type[T], *, database_url: str, nats_url: str, public_key: str, **overrides: Any) -> T:
+    keys = {"webhook_secret_keys": WEBHOOK_SECRET_KEY} if "webhook_secret_keys" in getattr(
+        settings_class, "model_fields", {}) else {}
     return settings_class(database_url=database_url, nats_url=nats_url, identity_public_key=public_key,
-                          **{**TEST_SETTINGS, **overrides})
+                          **{**TEST_SETTINGS, **keys, **overrides})
 
 
 class Clock:

@@ -37,6 +37,7 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import guard, rules, signing
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.notifications.webhooks.rules import AllowList, Outcome
+from services.notifications.webhooks.secret_box import box_for
 
 if TYPE_CHECKING:
     from kernel.app import PlatformState
@@ -237,9 +238,10 @@ class WebhookDispatcher:
         if refusal is not None:
             return AttemptResult(None, f"refused at send time: {refusal[1]}"[:500], 0.0)
         timestamp = self.wall_clock()
-        in_use = [endpoint.secret]
+        box = box_for(self.settings)
+        in_use = [box.open(endpoint.secret)]
         if endpoint.previous_secret and rules.overlap_active(endpoint.previous_secret_until, timestamp):
-            in_use.append(endpoint.previous_secret)
+            in_use.append(box.open(endpoint.previous_secret))
         headers = signing.headers(message_id=delivery.event_id, timestamp=timestamp, payload=delivery.payload,
                                   secrets_in_use=in_use)
         started = time.perf_counter()

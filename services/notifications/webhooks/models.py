@@ -11,8 +11,9 @@ from services.notifications.tables import NotificationsTable
 class WebhookEndpoint(NotificationsTable, table=True):
     """Where an organisation's systems receive signed events.
 
-    The secret is a signing key the service must use again at every send, so it is stored as
-    is (not hashed like a password); encrypting it at rest is left to the database's storage.
+    The secret is a signing key the service must use again at every send, so it cannot be hashed
+    like a password: ``secret`` and ``previous_secret`` hold Fernet tokens under the operator's
+    ``NOTIFICATIONS_WEBHOOK_SECRET_KEYS`` (webhooks/secret_box.py), never the plain secret.
     """
 
     __tablename__ = "webhook_endpoint"
@@ -21,8 +22,9 @@ class WebhookEndpoint(NotificationsTable, table=True):
     organisation_id: uuid.UUID = Field(index=True)
     url: str = Field(max_length=2000)
     description: str | None = Field(default=None, max_length=300)
-    secret: str = Field(max_length=100)
-    previous_secret: str | None = Field(default=None, max_length=100)
+    # A Fernet token of a ``whsec_`` secret is 140 characters; room for a longer secret.
+    secret: str = Field(max_length=400)
+    previous_secret: str | None = Field(default=None, max_length=400)
     previous_secret_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     enabled: bool = True
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -30,8 +30,9 @@ def _public(endpoint: WebhookEndpoint) -> EndpointPublic:
     return EndpointPublic.model_validate(endpoint, from_attributes=True)
 
 
-def _with_secret(endpoint: WebhookEndpoint) -> EndpointWithSecret:
-    return EndpointWithSecret.model_validate(endpoint, from_attributes=True)
+def _with_secret(endpoint: WebhookEndpoint, secret: str) -> EndpointWithSecret:
+    """The plain secret, shown this once (the row holds it encrypted)."""
+    return EndpointWithSecret(**_public(endpoint).model_dump(), secret=secret)
 
 
 def _delivery(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> DeliveryPublic:
@@ -50,9 +51,9 @@ def _settings(state: StateDep) -> NotificationsSettings:
              summary="Register a webhook endpoint; its signing secret is in this answer only")
 async def create_endpoint(body: EndpointIn, session: SessionDep, identity: CurrentIdentity,
                           state: StateDep) -> EndpointWithSecret:
-    endpoint = await service.create(session, body=body, identity=identity, settings=_settings(state))
+    endpoint, secret = await service.create(session, body=body, identity=identity, settings=_settings(state))
     await session.commit()
-    return _with_secret(endpoint)
+    return _with_secret(endpoint, secret)
 
 
 @router.get("", summary="The caller's organisation's endpoints (staff: every organisation's, or one's)")
@@ -80,9 +81,10 @@ async def update_endpoint(endpoint_id: uuid.UUID, body: EndpointUpdate, session:
              summary="A new signing secret (in this answer only); the old one signs too during the overlap")
 async def rotate_secret(endpoint_id: uuid.UUID, session: SessionDep, identity: CurrentIdentity,
                         state: StateDep) -> EndpointWithSecret:
-    endpoint = await service.rotate_secret(session, endpoint_id, identity=identity, settings=_settings(state))
+    endpoint, secret = await service.rotate_secret(session, endpoint_id, identity=identity,
+                                                   settings=_settings(state))
     await session.commit()
-    return _with_secret(endpoint)
+    return _with_secret(endpoint, secret)
 
 
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT,

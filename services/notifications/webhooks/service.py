@@ -19,6 +19,7 @@ from services.notifications.webhooks import guard, signing
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.notifications.webhooks.rules import AllowList
 from services.notifications.webhooks.schemas import EndpointIn, EndpointUpdate
+from services.notifications.webhooks.secret_box import UnreadableSecret, box_for
 
 
 async def checked_url(url: str, settings: NotificationsSettings) -> str:
@@ -30,14 +31,16 @@ async def checked_url(url: str, settings: NotificationsSettings) -> str:
 
 
 async def create(session: AsyncSession, *, body: EndpointIn, identity: Identity,
-                 settings: NotificationsSettings) -> WebhookEndpoint:
+                 settings: NotificationsSettings) -> tuple[WebhookEndpoint, str]:
+    """The endpoint, its secret stored encrypted, and the plain secret (to show this once)."""
     organisation_id = own_organisation(identity)
     url = await checked_url(body.url, settings)
+    secret = signing.new_secret()
     endpoint = WebhookEndpoint(organisation_id=organisation_id, url=url, description=body.description,
-                               secret=signing.new_secret(), created_by=identity.actor)
+                               secret=box_for(settings).seal(secret), created_by=identity.actor)
     session.add(endpoint)
     await session.flush()
-    return endpoint
+    return endpoint, secret
 
 
 async def require(session: AsyncSession, endpoint_id: uuid.UUID, identity: Identity) -> WebhookEndpoint:
@@ -76,14 +79,22 @@ async def change(session: AsyncSession, endpoint_id: uuid.UUID, *, body: Endpoin
 
 
 async def rotate_secret(session: AsyncSession, endpoint_id: uuid.UUID, *, identity: Identity,
-                        settings: NotificationsSettings) -> WebhookEndpoint:
-    """A new secret; the old one keeps signing beside it for the overlap, so receivers can switch."""
+                        settings: NotificationsSettings) -> tuple[WebhookEndpoint, str]:
+    """A new secret; the old one keeps signing beside it for the overlap, so receivers can switch.
+    Both are stored encrypted (the old one sealed again, in case it was a plain legacy value); the
+    plain new secret is returned to be shown this once. An old secret no configured key opens (its
+    key was lost) cannot sign any more: it is dropped, and rotating is how its owner recovers."""
     endpoint = await require_own(session, endpoint_id, identity)
-    endpoint.previous_secret = endpoint.secret
-    endpoint.previous_secret_until = utcnow() + timedelta(hours=settings.webhook_secret_overlap_hours)
-    endpoint.secret = signing.new_secret()
+    box = box_for(settings)
+    secret = signing.new_secret()
+    try:
+        endpoint.previous_secret = box.seal(box.open(endpoint.secret))
+        endpoint.previous_secret_until = utcnow() + timedelta(hours=settings.webhook_secret_overlap_hours)
+    except UnreadableSecret:
+        endpoint.previous_secret = endpoint.previous_secret_until = None
+    endpoint.secret = box.seal(secret)
     session.add(endpoint)
-    return endpoint
+    return endpoint, secret
 
 
 async def remove(session: AsyncSession, endpoint_id: uuid.UUID, identity: Identity) -> None:
