@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 import nats
 from aiohttp import web
+from cryptography.fernet import Fernet
 from standardwebhooks import Webhook
 
 from bench.gateway_bench import (
@@ -152,7 +153,9 @@ def main() -> int:
             database = database_url(workdir, "notifications", args.postgres)
             env = {"NOTIFICATIONS_DATABASE_URL": database,
                    "NOTIFICATIONS_NATS_URL": nats_url, "NOTIFICATIONS_IDENTITY_PUBLIC_KEY": public_pem,
-                   "NOTIFICATIONS_LOG_LEVEL": "WARNING", "NOTIFICATIONS_WEBHOOK_ALLOWED_PRIVATE": '["127.0.0.1"]'}
+                   "NOTIFICATIONS_LOG_LEVEL": "WARNING", "NOTIFICATIONS_WEBHOOK_ALLOWED_PRIVATE": '["127.0.0.1"]',
+                   # A key for this run only: the service keeps webhook secrets encrypted with it.
+                   "NOTIFICATIONS_WEBHOOK_SECRET_KEYS": Fernet.generate_key().decode()}
             service = processes.start("notifications", uvicorn_command("services.notifications.app:create_app", port),
                                       env)
             wait_for(f"http://127.0.0.1:{port}/readyz", process=service)

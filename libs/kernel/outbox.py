@@ -24,7 +24,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Column, Index, Text, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel
 
 from kernel.bus import Bus, StreamSpec, declare_stream
@@ -104,16 +104,31 @@ class CommittedEvent:
 @event.listens_for(Session, "after_commit")
 def _wake_relay(session: Session) -> None:
     events = session.info.pop("outbox_events", [])
+    session.info.pop("outbox_savepoints", None)
     if session.info.pop("outbox_written", False):
         callback = session.info.get("on_outbox_commit")
         if callback is not None:
             callback(events)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    # Rows recorded inside a savepoint are forgotten if it is rolled back (marks go with the transaction).
+    if transaction.nested:
+        session.info.setdefault("outbox_savepoints", {})[id(transaction)] = len(session.info.get("outbox_events", []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        mark = session.info.get("outbox_savepoints", {}).pop(id(previous_transaction), None)
+        if mark is not None:
+            del session.info.get("outbox_events", [])[mark:]
+        return
     session.info.pop("outbox_written", None)
     session.info.pop("outbox_events", None)
+    session.info.pop("outbox_savepoints", None)
+
 
 
 class Relay:

@@ -122,3 +122,20 @@ async def _count_is(bus: Bus, expected: int) -> bool:
 
 async def _none_unmarked(sessionmaker) -> bool:
     return await _unmarked(sessionmaker) == 0
+
+
+async def test_rows_of_a_rolled_back_savepoint_are_not_handed_over(relay_harness):
+    relay, sessionmaker, bus, _ = relay_harness
+    async with sessionmaker() as session:
+        kept = record_event(session, NoticeSent(audience=[], label="kept"), source="/sample").id
+        savepoint = await session.begin_nested()
+        record_event(session, NoticeSent(audience=[], label="undone"), source="/sample")
+        await savepoint.rollback()
+        savepoint = await session.begin_nested()
+        also_kept = record_event(session, NoticeSent(audience=[], label="also kept"), source="/sample").id
+        await savepoint.commit()
+        await session.commit()
+    await eventually(lambda: _none_unmarked(sessionmaker), what="the committed rows marked")
+    assert sorted(await _messages(bus)) == sorted([kept, also_kept])
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
