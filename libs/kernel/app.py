@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -169,6 +170,9 @@ def _lifespan(definition: ServiceDefinition):
             state.tasks.append(asyncio.create_task(sweeper(state), name=sweeper.__name__))
         for task in definition.background:
             state.tasks.append(asyncio.create_task(task(state), name=getattr(task, "__name__", "background")))
+        if settings.gc_freeze_after_start:
+            gc.collect()
+            gc.freeze()
         log.info("service started", service=definition.name)
         try:
             yield

@@ -50,6 +50,10 @@ class ServiceSettings(BaseSettings):
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
     log_level: str = "INFO"
     log_json: bool = True
+    # Once started, move what start-up built (modules, schemas, table metadata: hundreds of thousands of
+    # objects that live as long as the process) out of the garbage collector's way, so its full passes
+    # stop re-scanning them (gc.freeze). Off in tests that start many services in one process.
+    gc_freeze_after_start: bool = True
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> ServiceSettings:

@@ -67,6 +67,7 @@ async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 20.0
 
 TEST_SETTINGS: dict[str, Any] = {
     "environment": "test",
+    "gc_freeze_after_start": False,  # many services start and stop in one test process
     "log_json": False,
     "log_level": "WARNING",
     "relay_poll_seconds": 0.1,
