@@ -42,6 +42,7 @@ from gateway.staff.csrf import SessionCsrfGuard
 from gateway.staff.oidc import OidcSignIn
 from gateway.staff.service import STAFF_ROLES, policy_of
 from gateway.tables import MIGRATIONS_DIR
+from kernel.app import freeze_start_up
 from kernel.db import create_engine, create_sessionmaker
 from kernel.identity import IdentitySigner
 from kernel.migrations import upgrade
@@ -97,6 +98,7 @@ def _lifespan(settings: GatewaySettings, signer: IdentitySigner):
             state.staff_oidc = OidcSignIn(settings, staff_roles=STAFF_ROLES)
         app.state.gateway = state
         state.tasks.append(asyncio.create_task(api_keys.run_last_used_writer(), name="api-key-last-used"))
+        freeze_start_up(settings)
         log.info("gateway started", services=sorted(settings.service_urls))
         try:
             yield

@@ -118,6 +118,14 @@ async def _connect_forever(bus: Bus) -> None:
             delay = min(delay * 2, 5.0)
 
 
+def freeze_start_up(settings: ServiceSettings) -> None:
+    """Once a process has started, keep what start-up built out of the garbage collector's full passes
+    (``gc_freeze_after_start``): they no longer re-scan objects that live as long as the process."""
+    if settings.gc_freeze_after_start:
+        gc.collect()
+        gc.freeze()
+
+
 def _lifespan(definition: ServiceDefinition):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -170,9 +178,7 @@ def _lifespan(definition: ServiceDefinition):
             state.tasks.append(asyncio.create_task(sweeper(state), name=sweeper.__name__))
         for task in definition.background:
             state.tasks.append(asyncio.create_task(task(state), name=getattr(task, "__name__", "background")))
-        if settings.gc_freeze_after_start:
-            gc.collect()
-            gc.freeze()
+        freeze_start_up(settings)
         log.info("service started", service=definition.name)
         try:
             yield

@@ -60,6 +60,7 @@ def gateway_settings(tmp_path: Path, keypair: tuple[str, str], echo_url: str) ->
     def make(**overrides: Any) -> GatewaySettings:
         values: dict[str, Any] = {
             "environment": "test",
+            "gc_freeze_after_start": False,  # many gateways start and stop in one test process
             "identity_private_key": keypair[0],
             "database_url": f"sqlite+aiosqlite:///{tmp_path}/gateway.db",
             "service_urls": {name: echo_url for name in SERVICES},
