@@ -47,6 +47,26 @@ Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
 
 
+def in_runs(handler: Handler, runs: dict[str, BatchHandler]) -> BatchHandler:
+    """A batch handler: each run of consecutive events of a type in ``runs`` goes to that type's function
+    in one call (e.g. one statement for the run), every other event to ``handler``, all in order."""
+
+    async def apply(session: AsyncSession, events: list[CloudEvent]) -> None:
+        run: list[CloudEvent] = []
+        for event in events:
+            if run and event.type != run[0].type:
+                await runs[run[0].type](session, run)
+                run = []
+            if event.type in runs:
+                run.append(event)
+            else:
+                await handler(session, event)
+        if run:
+            await runs[run[0].type](session, run)
+
+    return apply
+
+
 class PoisonEvent(Exception):
     """Raised by a handler for an event that can never be applied: terminate, don't retry."""
 

@@ -1,7 +1,5 @@
 """Reactions to the registry's events (durable consumer ``bargaining-registry``)."""
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import (
@@ -11,7 +9,7 @@ from contracts.registry import (
     StatusConfirmed,
     StatusLapsed,
 )
-from kernel.consumer import Subscription
+from kernel.consumer import Subscription, in_runs
 from kernel.events import CloudEvent
 from services.bargaining.parties.service import (
     apply_organisation_registered,
@@ -34,19 +32,13 @@ async def on_registry_event(session: AsyncSession, event: CloudEvent) -> None:
         await apply_status(session, change.organisation_id, change.status, at=event.time)
 
 
-async def on_registry_events(session: AsyncSession, events: list[CloudEvent]) -> None:
-    """``on_registry_event`` for each event in turn, with each run of registrations in one statement
-    (a register imported in bulk arrives as thousands of them)."""
-    registrations: list[tuple[OrganisationRegistered, datetime]] = []
-    for event in events:
-        if event.type == OrganisationRegistered.event_type:
-            registrations.append((OrganisationRegistered.model_validate(event.data), event.time))
-            continue
-        await apply_organisations_registered(session, registrations)
-        registrations = []
-        await on_registry_event(session, event)
-    await apply_organisations_registered(session, registrations)
+async def on_registrations(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """A run of registrations in one statement (a register imported in bulk arrives as thousands of them)."""
+    await apply_organisations_registered(
+        session, [(OrganisationRegistered.model_validate(event.data), event.time) for event in events])
 
 
-subscription = Subscription(consumer="bargaining", producer="registry", handler=on_registry_event,
-                            batch_handler=on_registry_events)
+subscription = Subscription(
+    consumer="bargaining", producer="registry", handler=on_registry_event,
+    batch_handler=in_runs(on_registry_event, {OrganisationRegistered.event_type: on_registrations}),
+)
