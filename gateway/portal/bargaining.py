@@ -9,7 +9,6 @@ the parties act through the API. Every page works without JavaScript (the filter
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from datetime import date
@@ -23,8 +22,8 @@ from gateway.i18n import N_
 from gateway.portal import charts, figures
 from gateway.portal.registry import _int, _regions, _sectors, _staff
 from gateway.portal.routes import language_of, translate
-from gateway.portal.section import ServiceSection
-from gateway.portal.upstream import Refusal, ServiceUnavailable
+from gateway.portal.section import Read, ServiceSection, answers
+from gateway.portal.upstream import Refusal
 from gateway.proxy.forwarder import API_PREFIX
 from kernel.calendar import kazakhstan_today
 
@@ -67,7 +66,7 @@ SECTION = ServiceSection(
     unreadable_detail=UNEXPECTED_DETAIL,
     labels={"level_labels": LEVEL_LABELS, "status_labels": STATUS_LABELS, "side_labels": SIDE_LABELS,
             "role_labels": ROLE_LABELS, "category_labels": CATEGORY_LABELS, "api_base": f"{API_PREFIX}/{SERVICE}"})
-_page, _unavailable, _refused, _get = SECTION.page, SECTION.unavailable, SECTION.refused, SECTION.get
+_page, _get = SECTION.page, SECTION.get
 COVERAGE_CHART = (N_("Collective bargaining coverage by region, per cent of employees"),
                   N_("Employees covered by one or more agreements in force as a share of employees (ILO "
                      "definition), by region."))
@@ -115,6 +114,7 @@ def expiring(agreement: dict[str, Any]) -> bool:
 
 
 @router.get("/bargaining", response_class=HTMLResponse)
+@answers
 async def negotiations(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
@@ -125,15 +125,8 @@ async def negotiations(request: Request) -> Response:
                for name, value in filters.items()}
     page = _int(query.get("page"))
     params = {name: value for name, value in filters.items() if value}
-    try:
-        status, body = await _get(request, "/negotiations",
-                                  {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    body = await SECTION.read(request, current, "/negotiations",
+                              {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}, lists=("items",))
     today = kazakhstan_today()
     total = int(body.get("total") or 0)
     items = [{**item, "parties": by_side(item.get("parties") or [])} for item in body["items"]]
@@ -145,23 +138,19 @@ async def negotiations(request: Request) -> Response:
 
 
 @router.get("/bargaining/negotiations/{negotiation_id}", response_class=HTMLResponse)
+@answers
 async def negotiation_page(request: Request, negotiation_id: uuid.UUID) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
     base = f"/negotiations/{negotiation_id}"
-    try:
-        status, negotiation = await _get(request, base)
-        if status != 200:
-            return _refused(request, current, Refusal.of(status, negotiation))
-        concluded = isinstance(negotiation, dict) and negotiation.get("filed_on") is not None
-        (clauses_status, clauses), (meetings_status, meetings), (accession_status, accession) = await asyncio.gather(
-            _get(request, f"{base}/clauses"), _get(request, f"{base}/meetings"),
-            _get(request, f"/agreements/{negotiation_id}/accession-requests") if concluded else _nothing())
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if not isinstance(negotiation, dict) or "parties" not in negotiation or not isinstance(clauses, list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    negotiation = await SECTION.read(request, current, base, keys=("parties",))
+    (clauses_status, clauses), meetings, accession = await SECTION.read_all(
+        request, current, _get(request, f"{base}/clauses"), SECTION.optional(request, f"{base}/meetings", default=[]),
+        SECTION.optional(request, f"/agreements/{negotiation_id}/accession-requests", default=[])
+        if negotiation.get("filed_on") is not None else _nothing())
+    if not isinstance(clauses, list):  # even a refusal of the clauses must come as a list
+        return SECTION.unreadable(request, current)
     today = kazakhstan_today()
     negotiation["parties"] = by_side(negotiation["parties"])
     names = {str(party["organisation_id"]): party.get("name_ru") or "" for party in negotiation["parties"]}
@@ -177,20 +166,20 @@ async def negotiation_page(request: Request, negotiation_id: uuid.UUID) -> Respo
         "negotiation": negotiation, "names": names, "board": board, "board_columns": BOARD_COLUMNS,
         "commission": commission, "protocols": protocols, "today": today,
         "overdue": entry_overdue(negotiation, today),
-        "meetings": meetings if meetings_status == 200 and isinstance(meetings, list) else [],
-        "accession": accession if accession_status == 200 and isinstance(accession, list) else [],
+        "meetings": meetings, "accession": accession,
         "accession_labels": ACCESSION_LABELS,
     })
 
 
-async def _nothing() -> tuple[int, Any]:
-    return 0, None
+async def _nothing() -> list[Any]:
+    return []
 
 
 # --------------------------------------------------------------------------- agreements
 
 
 @router.get("/bargaining/agreements", response_class=HTMLResponse)
+@answers
 async def agreements(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
@@ -203,17 +192,10 @@ async def agreements(request: Request) -> Response:
                else "", "region_code": query.get("region_code", "").strip()[:20]}
     page = _int(query.get("page"))
     params = {name: value for name, value in filters.items() if value}
-    try:
-        (status, body), (coverage_status, coverage), regions, sectors = await asyncio.gather(
-            _get(request, "/agreements", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}),
-            _get(request, "/coverage", {"on": day.isoformat()}), _regions(request, language),
-            _sectors(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    body, (coverage_status, coverage), regions, sectors = await SECTION.read_all(
+        request, current, Read("/agreements", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
+                               lists=("items",)),
+        _get(request, "/coverage", {"on": day.isoformat()}), _regions(request, language), _sectors(request, language))
     total = int(body.get("total") or 0)
     coverage_ok = coverage_status == 200 and isinstance(coverage, dict) and "national" in coverage
     return _page(request, current, "bargaining_agreements.html", {

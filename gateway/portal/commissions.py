@@ -33,8 +33,8 @@ from gateway.portal.bargaining import (
 )
 from gateway.portal.registry import _int, _regions, _sectors, _staff
 from gateway.portal.routes import language_of, translate
-from gateway.portal.section import ServiceSection
-from gateway.portal.upstream import Refusal, ServiceUnavailable
+from gateway.portal.section import Read, ServiceSection, answers
+from gateway.portal.upstream import ServiceUnavailable
 from gateway.proxy.forwarder import API_PREFIX
 from kernel.calendar import kazakhstan_today
 
@@ -72,7 +72,7 @@ SECTION = ServiceSection(
             "consultation_status_labels": CONSULTATION_STATUS_LABELS,
             "commitment_status_labels": COMMITMENT_STATUS_LABELS, "outcome_labels": OUTCOME_LABELS,
             "api_base": f"{API_PREFIX}/{SERVICE}"})
-_page, _unavailable, _refused, _get = SECTION.page, SECTION.unavailable, SECTION.refused, SECTION.get
+_page, _get = SECTION.page, SECTION.get
 
 
 def _day(value: Any) -> date | None:
@@ -135,6 +135,7 @@ def _names(commission: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/commissions", response_class=HTMLResponse)
+@answers
 async def commissions(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
@@ -143,15 +144,8 @@ async def commissions(request: Request) -> Response:
     filters = {"level": query.get("level", "") if query.get("level") in COMMISSION_LEVEL_LABELS else ""}
     page = _int(query.get("page"))
     params = {name: value for name, value in filters.items() if value}
-    try:
-        status, body = await _get(request, "/commissions",
-                                  {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return SECTION.unreadable(request, current)
+    body = await SECTION.read(request, current, "/commissions",
+                              {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}, lists=("items",))
     total = int(body.get("total") or 0)
     items = [{**item, "sides": parties_by_side(item)} for item in body["items"]]
     return _page(request, current, "commissions_list.html", {
@@ -161,54 +155,38 @@ async def commissions(request: Request) -> Response:
 
 
 @router.get("/commissions/{commission_id}", response_class=HTMLResponse)
+@answers
 async def commission_page(request: Request, commission_id: uuid.UUID) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
     base = f"/commissions/{commission_id}"
-    try:
-        status, commission = await _get(request, base)
-        if status != 200:
-            return _refused(request, current, Refusal.of(status, commission))
-        (sittings_status, sittings), (consultations_status, consultations), (notices_status, notices) = (
-            await asyncio.gather(_get(request, f"{base}/sittings"), _get(request, f"{base}/consultations"),
-                                 _get(request, f"{base}/notices")))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if not isinstance(commission, dict) or "parties" not in commission:
-        return SECTION.unreadable(request, current)
+    commission = await SECTION.read(request, current, base, keys=("parties",))
+    sittings, consultations, notices = await SECTION.read_all(
+        request, current, *(SECTION.optional(request, f"{base}/{part}", default=[])
+                            for part in ("sittings", "consultations", "notices")))
     today = kazakhstan_today()
-    sittings = sittings if sittings_status == 200 and isinstance(sittings, list) else []
     upcoming = [s for s in sittings if s.get("status") == "scheduled" and (_day(s.get("held_on")) or today) >= today]
     past = [s for s in reversed(sittings) if s not in upcoming]
-    consultations = consultations if consultations_status == 200 and isinstance(consultations, list) else []
     for consultation in consultations:
         consultation["overdue_sides"] = [p["side"] for p in consultation.get("positions") or []
                                          if position_overdue(consultation, p, today)]
     return _page(request, current, "commissions_commission.html", {
         "commission": commission, "sides": parties_by_side(commission), "names": _names(commission),
         "upcoming": upcoming, "past": past, "consultations": consultations,
-        "notices": notices if notices_status == 200 and isinstance(notices, list) else [], "today": today,
+        "notices": notices, "today": today,
     })
 
 
 @router.get("/commissions/{commission_id}/sittings/{sitting_id}", response_class=HTMLResponse)
+@answers
 async def sitting_page(request: Request, commission_id: uuid.UUID, sitting_id: uuid.UUID) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
     base = f"/commissions/{commission_id}"
-    try:
-        (status, commission), (sitting_status, sitting) = await asyncio.gather(
-            _get(request, base), _get(request, f"{base}/sittings/{sitting_id}"))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, commission))
-    if sitting_status != 200:
-        return _refused(request, current, Refusal.of(sitting_status, sitting))
-    if not isinstance(commission, dict) or not isinstance(sitting, dict) or "agenda" not in sitting:
-        return SECTION.unreadable(request, current)
+    commission, sitting = await SECTION.read_all(request, current, Read(base),
+                                                 Read(f"{base}/sittings/{sitting_id}", keys=("agenda",)))
     attendance: dict[str, list[dict[str, Any]]] = {}
     for person in sitting.get("attendance") or []:
         attendance.setdefault(str(person.get("side")), []).append(person)
@@ -225,22 +203,14 @@ async def sitting_page(request: Request, commission_id: uuid.UUID, sitting_id: u
 
 
 @router.get("/commissions/{commission_id}/consultations/{consultation_id}", response_class=HTMLResponse)
+@answers
 async def consultation_page(request: Request, commission_id: uuid.UUID, consultation_id: uuid.UUID) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
     base = f"/commissions/{commission_id}"
-    try:
-        (status, commission), (consultation_status, consultation) = await asyncio.gather(
-            _get(request, base), _get(request, f"{base}/consultations/{consultation_id}"))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, commission))
-    if consultation_status != 200:
-        return _refused(request, current, Refusal.of(consultation_status, consultation))
-    if not isinstance(commission, dict) or not isinstance(consultation, dict) or "positions" not in consultation:
-        return SECTION.unreadable(request, current)
+    commission, consultation = await SECTION.read_all(
+        request, current, Read(base), Read(f"{base}/consultations/{consultation_id}", keys=("positions",)))
     today = kazakhstan_today()
     positions = [{**position, "is_overdue": position_overdue(consultation, position, today)}
                  for position in sorted(consultation["positions"], key=lambda p: _side_order(p.get("side")))]
@@ -282,6 +252,7 @@ async def _organisations(request: Request) -> dict[str, str]:
 
 
 @router.get("/commitments", response_class=HTMLResponse)
+@answers
 async def commitments_board(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
@@ -290,20 +261,13 @@ async def commitments_board(request: Request) -> Response:
     filters = _board_filters(request.query_params)
     page = _int(request.query_params.get("page"))
     params = {name: value for name, value in filters.items() if value}
-    try:
-        (status, body), (summary_status, summary), organisations, regions, sectors = await asyncio.gather(
-            _get(request, "/commitments", {**params, "limit": BOARD_PAGE_SIZE,
-                                           "offset": (page - 1) * BOARD_PAGE_SIZE}),
-            _get(request, "/commitments/summary"), _organisations(request), _regions(request, language),
-            _sectors(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return SECTION.unreadable(request, current)
+    body, summary, organisations, regions, sectors = await SECTION.read_all(
+        request, current,
+        Read("/commitments", {**params, "limit": BOARD_PAGE_SIZE, "offset": (page - 1) * BOARD_PAGE_SIZE},
+             lists=("items",)),
+        SECTION.optional(request, "/commitments/summary", expect=dict, default={}), _organisations(request),
+        _regions(request, language), _sectors(request, language))
     today = kazakhstan_today()
-    summary = summary if summary_status == 200 and isinstance(summary, dict) else {}
     agreements = {str(row["key"]): row.get("label") or str(row["key"])
                   for row in summary.get("by_agreement") or [] if row.get("key")}
     total = int(body.get("total") or 0)
@@ -321,18 +285,12 @@ async def commitments_board(request: Request) -> Response:
 
 
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)
+@answers
 async def commitment_page(request: Request, commitment_id: uuid.UUID) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
-    try:
-        status, commitment = await _get(request, f"/commitments/{commitment_id}")
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, commitment))
-    if not isinstance(commitment, dict) or "what" not in commitment:
-        return SECTION.unreadable(request, current)
+    commitment = await SECTION.read(request, current, f"/commitments/{commitment_id}", keys=("what",))
     return _page(request, current, "commitments_commitment.html", {
         "commitment": commitment, "reports": list(reversed(commitment.get("reports") or [])),
         "late": commitment_late(commitment, kazakhstan_today()),

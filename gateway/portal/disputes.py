@@ -29,7 +29,7 @@ from gateway.portal import charts, figures
 from gateway.portal.bargaining import SIDE_LABELS
 from gateway.portal.registry import _checked_form, _int, _local_name, _messages, _reference_names, _sectors, _staff
 from gateway.portal.routes import csrf_refused, language_of, redirect, translate
-from gateway.portal.section import ServiceSection
+from gateway.portal.section import Read, ServiceSection, answers
 from gateway.portal.upstream import Refusal, ServiceUnavailable, call
 from gateway.staff.service import SignedIn
 from kernel.calendar import kazakhstan_today
@@ -150,6 +150,7 @@ def stalled(dispute: dict[str, Any]) -> bool:
 
 
 @router.get("/disputes", response_class=HTMLResponse)
+@answers
 async def disputes_list(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
@@ -161,16 +162,9 @@ async def disputes_list(request: Request) -> Response:
                "stalled": "true" if query.get("stalled") == "true" else ""}
     page = _int(query.get("page"))
     params = {name: value for name, value in filters.items() if value}
-    try:
-        (status, body), regions = await asyncio.gather(
-            _get(request, "/collective-disputes", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}),
-            region_names(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    body, regions = await SECTION.read_all(
+        request, current, Read("/collective-disputes", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
+                               lists=("items",)), region_names(request, language))
     today = kazakhstan_today()
     items = body["items"]
     total = int(body.get("total") or 0)
@@ -194,17 +188,15 @@ def _current_stage(dispute: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @router.get("/disputes/statistics", response_class=HTMLResponse)
+@answers
 async def statistics_page(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
     language = language_of(request)
-    try:
-        (status, body), tension, regions, sectors = await asyncio.gather(
-            _get(request, "/statistics"), social_tension(request, language), region_names(request, language),
-            _sectors(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
+    (status, body), tension, regions, sectors = await SECTION.read_all(
+        request, current, _get(request, "/statistics"), social_tension(request, language),
+        region_names(request, language), _sectors(request, language))
     statistics = body if status == 200 and isinstance(body, dict) else None
     rendered = _statistics_charts(request, statistics, regions, sectors, language) if statistics else []
     return _page(request, current, "disputes_statistics.html", {
@@ -301,6 +293,7 @@ ROSTER_KIND_LABELS = {"mediator": N_("mediator"), "arbitrator": N_("labour arbit
 
 
 @router.get("/disputes/roster", response_class=HTMLResponse)
+@answers
 async def roster_page(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
@@ -311,16 +304,9 @@ async def roster_page(request: Request) -> Response:
                "available": "true" if query.get("available") == "true" else ""}
     page = _int(query.get("page"))
     params = {name: value for name, value in filters.items() if value}
-    try:
-        (status, body), regions = await asyncio.gather(
-            _get(request, "/roster", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}),
-            region_names(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    body, regions = await SECTION.read_all(
+        request, current, Read("/roster", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
+                               lists=("items",)), region_names(request, language))
     total = int(body.get("total") or 0)
     return _page(request, current, "disputes_roster.html", {
         "items": body["items"], "total": total, "page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
@@ -365,6 +351,7 @@ def _complaint_page(request: Request, current: tuple[SignedIn, str], template: s
 
 
 @router.get("/disputes/complaints", response_class=HTMLResponse)
+@answers
 async def complaints_page(request: Request) -> Response:
     current = await _staff(request, COMPLAINT_READERS)
     if isinstance(current, Response):
@@ -373,15 +360,8 @@ async def complaints_page(request: Request) -> Response:
     wanted = wanted if wanted in COMPLAINT_STATUS_LABELS else ""
     page = _int(request.query_params.get("page"))
     params = {"status": wanted} if wanted else {}
-    try:
-        status, body = await _get(request, "/complaints", {**params, "limit": PAGE_SIZE,
-                                                           "offset": (page - 1) * PAGE_SIZE})
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    body = await SECTION.read(request, current, "/complaints",
+                              {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}, lists=("items",))
     total = int(body.get("total") or 0)
     today = kazakhstan_today()
     return _complaint_page(request, current, "disputes_complaints.html", {
@@ -438,23 +418,19 @@ async def take_in_complaint(request: Request) -> Response:
     return redirect(f"/disputes/complaints/{answer['id']}")
 
 
+@answers
 async def _complaint_view(request: Request, current: tuple[SignedIn, str], complaint_id: uuid.UUID, *,
                           errors: list[str] | None = None, status: int = 200) -> Response:
-    try:
-        answer, complaint = await _get(request, f"/complaints/{complaint_id}")
-        if answer != 200:
-            return _refused(request, current, Refusal.of(answer, complaint))
-        log_status, log = (await _get(request, f"/complaints/{complaint_id}/access-log")
-                           if set(current[0].account.roles) & set(INSPECTORS) else (0, None))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if not isinstance(complaint, dict) or "status" not in complaint:
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    complaint = await SECTION.read(request, current, f"/complaints/{complaint_id}", keys=("status",))
+    log = None  # the audit of full reads, shown to the inspectorate
+    if set(current[0].account.roles) & set(INSPECTORS):
+        log = await SECTION.reach(request, current, SECTION.optional(
+            request, f"/complaints/{complaint_id}/access-log", expect=dict))
     return _complaint_page(request, current, "disputes_complaint.html", {
         "complaint": complaint, "full": complaint.get("view") == "full", "errors": errors or [],
         "overdue": _complaint_overdue(complaint, kazakhstan_today()),
         "actions": set(complaint.get("allowed_actions") or []),
-        "access_log": log.get("items") if log_status == 200 and isinstance(log, dict) else None,
+        "access_log": log.get("items") if log is not None else None,
     }, status=status)
 
 
@@ -553,6 +529,7 @@ def _individual_page(request: Request, current: tuple[SignedIn, str], template: 
 
 
 @router.get("/disputes/individual", response_class=HTMLResponse)
+@answers
 async def individual_list(request: Request) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
@@ -561,15 +538,8 @@ async def individual_list(request: Request) -> Response:
     wanted = wanted if wanted in INDIVIDUAL_STATUS_LABELS else ""
     page = _int(request.query_params.get("page"))
     params = {"status": wanted} if wanted else {}
-    try:
-        status, body = await _get(request, "/individual-disputes",
-                                  {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    body = await SECTION.read(request, current, "/individual-disputes",
+                              {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}, lists=("items",))
     today = kazakhstan_today()
     total = int(body.get("total") or 0)
     return _individual_page(request, current, "disputes_individual_list.html", {
@@ -581,18 +551,12 @@ async def individual_list(request: Request) -> Response:
 
 
 @router.get("/disputes/individual/{individual_id}", response_class=HTMLResponse)
+@answers
 async def individual_page(request: Request, individual_id: uuid.UUID) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
-    try:
-        status, dispute = await _get(request, f"/individual-disputes/{individual_id}")
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, dispute))
-    if not isinstance(dispute, dict) or "decision_due" not in dispute:
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    dispute = await SECTION.read(request, current, f"/individual-disputes/{individual_id}", keys=("decision_due",))
     return _individual_page(request, current, "disputes_individual.html", {
         "dispute": dispute, "periods": individual_periods(dispute, kazakhstan_today())})
 
@@ -602,21 +566,16 @@ async def individual_page(request: Request, individual_id: uuid.UUID) -> Respons
 
 
 @router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
+@answers
 async def dispute_page(request: Request, dispute_id: uuid.UUID) -> Response:
     current = await _staff(request, READERS)
     if isinstance(current, Response):
         return current
     language = language_of(request)
-    try:
-        (status, dispute), (assigned_status, assigned), regions = await asyncio.gather(
-            _get(request, f"/collective-disputes/{dispute_id}"),
-            _get(request, f"/collective-disputes/{dispute_id}/assignments"), region_names(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused(request, current, Refusal.of(status, dispute))
-    if not isinstance(dispute, dict) or not isinstance(dispute.get("stages"), list):
-        return _unavailable(request, current, UNEXPECTED_DETAIL, 502)
+    dispute, assigned, regions = await SECTION.read_all(
+        request, current, Read(f"/collective-disputes/{dispute_id}", lists=("stages",)),
+        SECTION.optional(request, f"/collective-disputes/{dispute_id}/assignments", default=[]),
+        region_names(request, language))
     today = kazakhstan_today()
     decision = dispute.get("strike_decision") if isinstance(dispute.get("strike_decision"), dict) else None
     return _page(request, current, "disputes_dispute.html", {
@@ -624,5 +583,5 @@ async def dispute_page(request: Request, dispute_id: uuid.UUID) -> Response:
         "warnings": (decision or {}).get("warnings") or [], "is_overdue": overdue(dispute, today),
         "is_stalled": stalled(dispute), "regions": regions, "kind_labels": ROSTER_KIND_LABELS,
         "side_labels": SIDE_LABELS,
-        "assignments": assigned if assigned_status == 200 and isinstance(assigned, list) else [],
+        "assignments": assigned,
     })

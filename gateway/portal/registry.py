@@ -9,7 +9,6 @@ JavaScript (the register's filters are a plain GET form).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 import uuid
@@ -31,7 +30,7 @@ from gateway.portal.routes import (
     redirect,
     translate,
 )
-from gateway.portal.section import ServiceSection
+from gateway.portal.section import Read, ServiceSection, answers
 from gateway.portal.upstream import IDENTITY_STATE, Refusal, ServiceUnavailable, call
 from gateway.proxy.forwarder import API_PREFIX
 from gateway.staff import service as staff
@@ -123,8 +122,7 @@ SECTION = ServiceSection(
             "application_status_labels": APPLICATION_STATUS_LABELS, "outcome_labels": OUTCOME_LABELS,
             "officer_labels": OFFICER_LABELS, "history_labels": HISTORY_LABELS},
     extra=lambda current: {"may_decide": _may_decide(current)})
-_page, _unavailable, _unreadable, _refused_page, _get = (SECTION.page, SECTION.unavailable, SECTION.unreadable,
-                                                         SECTION.refused, SECTION.get)
+_page, _unavailable, _unreadable, _get = SECTION.page, SECTION.unavailable, SECTION.unreadable, SECTION.get
 
 
 def _name(organisation: dict[str, Any], language: str) -> str:
@@ -183,6 +181,7 @@ def _int(value: str | None, default: int = 1) -> int:
 
 
 @router.get("/registry", response_class=HTMLResponse)
+@answers
 async def register(request: Request) -> Response:
     current = await _staff(request)
     if isinstance(current, Response):
@@ -192,12 +191,10 @@ async def register(request: Request) -> Response:
     filters = {name: query.get(name, "").strip()[:200] for name in ("q", "kind", "region_code", "sector", "status")}
     page = _int(query.get("page"))
     params = {name: value for name, value in filters.items() if value}
-    try:
-        (status, body), regions, sectors = await asyncio.gather(
-            _get(request, "/organisations", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}),
-            _regions(request, language), _sectors(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
+    (status, body), regions, sectors = await SECTION.read_all(
+        request, current,
+        _get(request, "/organisations", {**params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}),
+        _regions(request, language), _sectors(request, language))
     refusal = None
     items: list[dict[str, Any]] = []
     total = 0
@@ -220,8 +217,7 @@ async def register(request: Request) -> Response:
 
 
 async def _organisation_or_none(request: Request, organisation_id: str) -> dict[str, Any] | None:
-    status, body = await _get(request, f"/organisations/{organisation_id}")
-    return body if status == 200 and isinstance(body, dict) else None
+    return await SECTION.optional(request, f"/organisations/{organisation_id}", expect=dict)
 
 
 async def _parent_chain(request: Request, organisation: dict[str, Any]) -> list[dict[str, Any]]:
@@ -240,38 +236,32 @@ async def _parent_chain(request: Request, organisation: dict[str, Any]) -> list[
 
 
 async def _affiliates(request: Request, organisation_id: str) -> list[dict[str, Any]]:
-    status, body = await _get(request, f"/organisations/{organisation_id}/affiliates")
-    return body if status == 200 and isinstance(body, list) else []
+    return await SECTION.optional(request, f"/organisations/{organisation_id}/affiliates", default=[])
 
 
 @router.get("/registry/organisations/{organisation_id}", response_class=HTMLResponse)
+@answers
 async def organisation_page(request: Request, organisation_id: uuid.UUID) -> Response:
     current = await _staff(request)
     if isinstance(current, Response):
         return current
     language = language_of(request)
     base = f"/organisations/{organisation_id}"
+    organisation = await SECTION.read(request, current, base, keys=("id",))
     try:
-        status, organisation = await _get(request, base)
-        if status != 200:
-            return _refused_page(request, current, Refusal.of(status, organisation))
-        if not isinstance(organisation, dict) or "id" not in organisation:
-            return _unreadable(request, current)
-        (history_status, history), (_, affiliations), affiliates, (membership_status, membership), chain, \
-            regions, sectors = await asyncio.gather(
-                _get(request, f"{base}/history"), _get(request, f"{base}/affiliations"),
-                _affiliates(request, str(organisation_id)), _get(request, f"{base}/membership"),
-                _parent_chain(request, organisation), _regions(request, language), _sectors(request, language))
+        history, (_, affiliations), affiliates, membership, chain, regions, sectors = await SECTION.read_all(
+            request, current, SECTION.optional(request, f"{base}/history"), _get(request, f"{base}/affiliations"),
+            _affiliates(request, str(organisation_id)), SECTION.optional(request, f"{base}/membership"),
+            _parent_chain(request, organisation), _regions(request, language), _sectors(request, language))
         affiliates = affiliates[:AFFILIATES_SHOWN]
-        below = await asyncio.gather(*(_affiliates(request, child["id"]) for child in affiliates))
+        below = await SECTION.read_all(request, current, *(_affiliates(request, child["id"]) for child in affiliates))
         affiliations = affiliations if isinstance(affiliations, list) else []
         known = {item["id"]: item for item in [*chain, *affiliates]}
         missing = sorted({row["parent_id"] for row in affiliations} - set(known))
-        for found in await asyncio.gather(*(_organisation_or_none(request, parent) for parent in missing)):
+        for found in await SECTION.read_all(request, current,
+                                            *(_organisation_or_none(request, parent) for parent in missing)):
             if found is not None:
                 known[found["id"]] = found
-    except ServiceUnavailable:
-        return _unavailable(request, current)
     except (KeyError, TypeError):
         return _unreadable(request, current)
     tree = [{"organisation": child, "affiliates": grandchildren[:AFFILIATES_SHOWN]}
@@ -282,8 +272,7 @@ async def organisation_page(request: Request, organisation_id: uuid.UUID) -> Res
     return _page(request, current, "registry_organisation.html", {
         "organisation": organisation, "name": _name(organisation, language), "chain": list(reversed(chain)),
         "tree": tree, "affiliations": affiliations, "names": names,
-        "history": history if history_status == 200 and isinstance(history, list) else None,
-        "membership": membership if membership_status == 200 and isinstance(membership, list) else None,
+        "history": history, "membership": membership,
         "region": regions.get(organisation.get("region_code") or ""), "regions": regions,
         "sector_names": [(code, sectors.get(code)) for code in organisation.get("sectors") or []],
     })
@@ -293,6 +282,7 @@ async def organisation_page(request: Request, organisation_id: uuid.UUID) -> Res
 
 
 @router.get("/registry/applications", response_class=HTMLResponse)
+@answers
 async def applications(request: Request) -> Response:
     current = await _staff(request)
     if isinstance(current, Response):
@@ -304,14 +294,7 @@ async def applications(request: Request) -> Response:
     params: dict[str, Any] = {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     if wanted:
         params["status"] = wanted
-    try:
-        status, body = await _get(request, "/registrations", params)
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused_page(request, current, Refusal.of(status, body))
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        return _unreadable(request, current)
+    body = await SECTION.read(request, current, "/registrations", params, lists=("items",))
     total = int(body.get("total") or 0)
     return _page(request, current, "registry_applications.html", {
         "items": body["items"], "total": total, "page": page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
@@ -327,28 +310,22 @@ def _entered_grounds(form: Any) -> tuple[list[str], dict[str, str]]:
     return ticked, details
 
 
+@answers
 async def _review_page(request: Request, current: tuple[SignedIn, str], application_id: uuid.UUID, *,
                        errors: list[str] | None = None, entered: dict[str, Any] | None = None,
                        status: int = 200) -> Response:
     language = language_of(request)
-    try:
-        answer, application = await _get(request, f"/registrations/{application_id}")
-        if answer != 200:
-            return _refused_page(request, current, Refusal.of(answer, application))
-        if not isinstance(application, dict) or "filed_on" not in application:
-            return _unreadable(request, current)
-        check, catalogue = None, []
-        if application["status"] in OPEN_APPLICATION:
-            (check_status, check), (rules_status, rule_set) = await asyncio.gather(
-                call(request, SERVICE, "POST", "/registrations/pre-check", json={
-                    "kind": application["kind"], "founders": application["founders"],
-                    "documents": application["documents"], "on": application["filed_on"]}),
-                _get(request, "/rule-sets/in-force", {"on": application["filed_on"]}))
-            check = check if check_status == 200 and isinstance(check, dict) else None
-            if rules_status == 200 and isinstance(rule_set, dict):
-                catalogue = rule_set.get("body", {}).get("refusal_grounds") or []
-    except ServiceUnavailable:
-        return _unavailable(request, current)
+    application = await SECTION.read(request, current, f"/registrations/{application_id}", keys=("filed_on",))
+    check, catalogue = None, []
+    if application["status"] in OPEN_APPLICATION:
+        (check_status, check), rule_set = await SECTION.read_all(
+            request, current, call(request, SERVICE, "POST", "/registrations/pre-check", json={
+                "kind": application["kind"], "founders": application["founders"],
+                "documents": application["documents"], "on": application["filed_on"]}),
+            SECTION.optional(request, "/rule-sets/in-force", {"on": application["filed_on"]}, expect=dict))
+        check = check if check_status == 200 and isinstance(check, dict) else None
+        if rule_set is not None:
+            catalogue = rule_set.get("body", {}).get("refusal_grounds") or []
     entered = entered or {"outcome": "", "ground": [], "details": {}}
     return _page(request, current, "registry_application.html", {
         "application": application, "name": _name(application, language), "check": check,
@@ -447,17 +424,14 @@ UNDER_35 = N_("Under 35")
 
 
 @router.get("/registry/statistics", response_class=HTMLResponse)
+@answers
 async def statistics_page(request: Request) -> Response:
     current = await _staff(request)
     if isinstance(current, Response):
         return current
     language = language_of(request)
-    try:
-        (status, body), regions = await asyncio.gather(_get(request, "/statistics"), _regions(request, language))
-    except ServiceUnavailable:
-        return _unavailable(request, current)
-    if status != 200:
-        return _refused_page(request, current, Refusal.of(status, body))
+    body, regions = await SECTION.read_all(request, current, Read("/statistics", expect=object),
+                                           _regions(request, language))
     try:
         context = _statistics_context(request, body, regions, language)
     except (KeyError, TypeError, ValueError, AttributeError):
