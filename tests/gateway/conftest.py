@@ -29,7 +29,6 @@ from tests.gateway.support import (
     serve_in_thread,
 )
 from tests.support.processes import ServiceProcess
-from tests.support.services import WEBHOOK_SECRET_KEY
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +115,6 @@ async def start_platform(make_database, nats_server, public_key: str, make_gatew
                 f"{prefix}_ENVIRONMENT": "test",
                 f"{prefix}_RELAY_POLL_SECONDS": "0.1",
                 f"{prefix}_LOG_LEVEL": "WARNING",
-                **({"NOTIFICATIONS_WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEY} if name == "notifications" else {}),
                 **(env or {}),
             }, tmp_path)
             processes.append(process)

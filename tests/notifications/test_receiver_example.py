@@ -10,11 +10,9 @@ import asyncio
 import importlib.util
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +36,7 @@ from tests.notifications.support import (
     register_endpoint,
 )
 from tests.support.nats import free_port
+from tests.support.processes import ChildProcess
 from tests.support.services import eventually
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "webhook_receiver.py"
@@ -249,13 +248,12 @@ async def test_a_busy_database_asks_the_platform_to_come_back_later(tmp_path, ht
         assert database.applied() == [event_id]
 
 
-class ReceiverProcess:
+class ReceiverProcess(ChildProcess):
     """The example run from its command line, as an integrator runs it."""
 
     def __init__(self, secrets: list[str], database: Path, log: Path) -> None:
         self.secrets, self.database, self.log = secrets, database, log
         self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -268,32 +266,9 @@ class ReceiverProcess:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the receiver exited: {self.log.read_text()[-2000:]}")
-            try:
-                # Unsigned: a listening receiver refuses it with 400.
-                if httpx.post(self.url, content=b"{}", timeout=1).status_code == 400:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"the receiver did not listen: {self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, nothing flushed."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        # Unsigned: a listening receiver refuses it with 400.
+        self.wait_until(lambda: httpx.post(self.url, content=b"{}", timeout=1).status_code == 400, timeout=timeout,
+                        what="the receiver", output=self.log.read_text)
 
     def output(self) -> str:
         return self.log.read_text()
