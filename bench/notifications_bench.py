@@ -40,7 +40,7 @@ from bench.gateway_bench import (
     wait_for,
     wait_for_port,
 )
-from bench.pipeline_bench import _pg, _ts, database_url, measure_raw, percentile, rows
+from bench.pipeline_bench import _ts, database_url, drop_databases, measure_raw, percentile, rows
 from kernel.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
 
 
@@ -166,9 +166,7 @@ def main() -> int:
             stages = rows(env["NOTIFICATIONS_DATABASE_URL"], "SELECT event_id, created_at FROM webhook_delivery")
         finally:
             processes.stop_all()
-            if args.postgres and "database" in locals():
-                name = database.rsplit("/", 1)[1]
-                asyncio.run(_pg(f"{args.postgres}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_databases()
     database = "PostgreSQL" if args.postgres else "SQLite"
     routed = {event_id: _ts(created) for event_id, created in stages}
     intake = [(routed[i] - sent) * 1000 for i, (sent, _) in figures["times"].items() if i in routed]

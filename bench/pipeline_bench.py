@@ -169,12 +169,24 @@ async def stream_time(nats_url: str, stream: str, sequence: int) -> float:
         await nc.close()
 
 
+# PostgreSQL databases this run created, dropped when it ends (drop_databases).
+CREATED_DATABASES: list[tuple[str, str]] = []
+
+
 def database_url(workdir: Path, name: str, postgres: str | None) -> str:
     if postgres is None:
         return f"sqlite+aiosqlite:///{workdir}/{name}.db"
     database = f"ntc_bench_{name}_{uuid.uuid4().hex[:8]}"
     asyncio.run(_pg(f"{postgres}/postgres", f'CREATE DATABASE "{database}"'))
+    CREATED_DATABASES.append((postgres, database))
     return f"postgresql+asyncpg://{postgres.removeprefix('postgresql://')}/{database}"
+
+
+def drop_databases() -> None:
+    """Drop what ``database_url`` created (call once the services using them have stopped)."""
+    while CREATED_DATABASES:
+        postgres, database = CREATED_DATABASES.pop()
+        asyncio.run(_pg(f"{postgres}/postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 async def _pg(dsn: str, statement: str) -> list[tuple]:
@@ -347,6 +359,7 @@ def main() -> int:
                                            args.postgres)
     finally:
         processes.stop_all()
+        drop_databases()
     backend = "PostgreSQL" if args.postgres else "SQLite (WAL, synchronous=FULL)"
     print(f"\nEvent pipeline on {backend}, {args.events} events ({args.connections} concurrent writers)")
     print(f"{'':38} {'events/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
