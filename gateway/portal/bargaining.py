@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.i18n import N_
 from gateway.portal import charts, figures
-from gateway.portal.registry import _int, _regions, _sectors, _staff
+from gateway.portal.registry import _int, _regions, _sectors, _signed_in
 from gateway.portal.routes import language_of, translate
 from gateway.portal.section import Read, ServiceSection, answers
 from gateway.portal.upstream import Refusal
@@ -116,9 +116,7 @@ def expiring(agreement: dict[str, Any]) -> bool:
 @router.get("/bargaining", response_class=HTMLResponse)
 @answers
 async def negotiations(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     query = request.query_params
     filters = {"level": query.get("level", ""), "status": query.get("status", "")}
     filters = {name: value if value in (LEVEL_LABELS if name == "level" else STATUS_LABELS) else ""
@@ -140,9 +138,7 @@ async def negotiations(request: Request) -> Response:
 @router.get("/bargaining/negotiations/{negotiation_id}", response_class=HTMLResponse)
 @answers
 async def negotiation_page(request: Request, negotiation_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     base = f"/negotiations/{negotiation_id}"
     negotiation = await SECTION.read(request, current, base, keys=("parties",))
     (clauses_status, clauses), meetings, accession = await SECTION.read_all(
@@ -181,9 +177,7 @@ async def _nothing() -> list[Any]:
 @router.get("/bargaining/agreements", response_class=HTMLResponse)
 @answers
 async def agreements(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     language = language_of(request)
     query = request.query_params
     today = kazakhstan_today()

@@ -31,7 +31,7 @@ from gateway.portal.bargaining import (
     UNAVAILABLE_TITLE,
     UNEXPECTED_DETAIL,
 )
-from gateway.portal.registry import _int, _regions, _sectors, _staff
+from gateway.portal.registry import _int, _regions, _sectors, _signed_in
 from gateway.portal.routes import language_of, translate
 from gateway.portal.section import Read, ServiceSection, answers
 from gateway.portal.upstream import ServiceUnavailable
@@ -137,9 +137,7 @@ def _names(commission: dict[str, Any]) -> dict[str, str]:
 @router.get("/commissions", response_class=HTMLResponse)
 @answers
 async def commissions(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     query = request.query_params
     filters = {"level": query.get("level", "") if query.get("level") in COMMISSION_LEVEL_LABELS else ""}
     page = _int(query.get("page"))
@@ -157,9 +155,7 @@ async def commissions(request: Request) -> Response:
 @router.get("/commissions/{commission_id}", response_class=HTMLResponse)
 @answers
 async def commission_page(request: Request, commission_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     base = f"/commissions/{commission_id}"
     commission = await SECTION.read(request, current, base, keys=("parties",))
     sittings, consultations, notices = await SECTION.read_all(
@@ -181,9 +177,7 @@ async def commission_page(request: Request, commission_id: uuid.UUID) -> Respons
 @router.get("/commissions/{commission_id}/sittings/{sitting_id}", response_class=HTMLResponse)
 @answers
 async def sitting_page(request: Request, commission_id: uuid.UUID, sitting_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     base = f"/commissions/{commission_id}"
     commission, sitting = await SECTION.read_all(request, current, Read(base),
                                                  Read(f"{base}/sittings/{sitting_id}", keys=("agenda",)))
@@ -205,9 +199,7 @@ async def sitting_page(request: Request, commission_id: uuid.UUID, sitting_id: u
 @router.get("/commissions/{commission_id}/consultations/{consultation_id}", response_class=HTMLResponse)
 @answers
 async def consultation_page(request: Request, commission_id: uuid.UUID, consultation_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     base = f"/commissions/{commission_id}"
     commission, consultation = await SECTION.read_all(
         request, current, Read(base), Read(f"{base}/consultations/{consultation_id}", keys=("positions",)))
@@ -254,9 +246,7 @@ async def _organisations(request: Request) -> dict[str, str]:
 @router.get("/commitments", response_class=HTMLResponse)
 @answers
 async def commitments_board(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     language = language_of(request)
     filters = _board_filters(request.query_params)
     page = _int(request.query_params.get("page"))
@@ -287,9 +277,7 @@ async def commitments_board(request: Request) -> Response:
 @router.get("/commitments/{commitment_id}", response_class=HTMLResponse)
 @answers
 async def commitment_page(request: Request, commitment_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     commitment = await SECTION.read(request, current, f"/commitments/{commitment_id}", keys=("what",))
     return _page(request, current, "commitments_commitment.html", {
         "commitment": commitment, "reports": list(reversed(commitment.get("reports") or [])),

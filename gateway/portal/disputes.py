@@ -27,7 +27,16 @@ from markupsafe import Markup
 from gateway.i18n import N_
 from gateway.portal import charts, figures
 from gateway.portal.bargaining import SIDE_LABELS
-from gateway.portal.registry import _checked_form, _int, _local_name, _messages, _reference_names, _sectors, _staff
+from gateway.portal.registry import (
+    _checked_form,
+    _int,
+    _local_name,
+    _messages,
+    _reference_names,
+    _sectors,
+    _signed_in,
+    _staff,
+)
 from gateway.portal.routes import csrf_refused, language_of, redirect, translate
 from gateway.portal.section import Read, ServiceSection, answers
 from gateway.portal.upstream import Refusal, ServiceUnavailable, call
@@ -152,9 +161,7 @@ def stalled(dispute: dict[str, Any]) -> bool:
 @router.get("/disputes", response_class=HTMLResponse)
 @answers
 async def disputes_list(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     language = language_of(request)
     query = request.query_params
     filters = {"status": query.get("status", "") if query.get("status") in STATUS_LABELS else "",
@@ -190,9 +197,7 @@ def _current_stage(dispute: dict[str, Any]) -> dict[str, Any] | None:
 @router.get("/disputes/statistics", response_class=HTMLResponse)
 @answers
 async def statistics_page(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     language = language_of(request)
     (status, body), tension, regions, sectors = await SECTION.read_all(
         request, current, _get(request, "/statistics"), social_tension(request, language),
@@ -295,9 +300,7 @@ ROSTER_KIND_LABELS = {"mediator": N_("mediator"), "arbitrator": N_("labour arbit
 @router.get("/disputes/roster", response_class=HTMLResponse)
 @answers
 async def roster_page(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     language = language_of(request)
     query = request.query_params
     filters = {"kind": query.get("kind", "") if query.get("kind") in ROSTER_KIND_LABELS else "",
@@ -353,9 +356,7 @@ def _complaint_page(request: Request, current: tuple[SignedIn, str], template: s
 @router.get("/disputes/complaints", response_class=HTMLResponse)
 @answers
 async def complaints_page(request: Request) -> Response:
-    current = await _staff(request, COMPLAINT_READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, COMPLAINT_READERS)
     wanted = request.query_params.get("status", "")
     wanted = wanted if wanted in COMPLAINT_STATUS_LABELS else ""
     page = _int(request.query_params.get("page"))
@@ -531,9 +532,7 @@ def _individual_page(request: Request, current: tuple[SignedIn, str], template: 
 @router.get("/disputes/individual", response_class=HTMLResponse)
 @answers
 async def individual_list(request: Request) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     wanted = request.query_params.get("status", "")
     wanted = wanted if wanted in INDIVIDUAL_STATUS_LABELS else ""
     page = _int(request.query_params.get("page"))
@@ -553,9 +552,7 @@ async def individual_list(request: Request) -> Response:
 @router.get("/disputes/individual/{individual_id}", response_class=HTMLResponse)
 @answers
 async def individual_page(request: Request, individual_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     dispute = await SECTION.read(request, current, f"/individual-disputes/{individual_id}", keys=("decision_due",))
     return _individual_page(request, current, "disputes_individual.html", {
         "dispute": dispute, "periods": individual_periods(dispute, kazakhstan_today())})
@@ -568,9 +565,7 @@ async def individual_page(request: Request, individual_id: uuid.UUID) -> Respons
 @router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
 @answers
 async def dispute_page(request: Request, dispute_id: uuid.UUID) -> Response:
-    current = await _staff(request, READERS)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request, READERS)
     language = language_of(request)
     dispute, assigned, regions = await SECTION.read_all(
         request, current, Read(f"/collective-disputes/{dispute_id}", lists=("stages",)),

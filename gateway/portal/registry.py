@@ -30,7 +30,7 @@ from gateway.portal.routes import (
     redirect,
     translate,
 )
-from gateway.portal.section import Read, ServiceSection, answers
+from gateway.portal.section import PageAnswer, Read, ServiceSection, answers
 from gateway.portal.upstream import IDENTITY_STATE, Refusal, ServiceUnavailable, call
 from gateway.proxy.forwarder import API_PREFIX
 from gateway.staff import service as staff
@@ -111,6 +111,14 @@ async def _staff(request: Request, roles: tuple[str, ...] = READERS) -> tuple[Si
     return current
 
 
+async def _signed_in(request: Request, roles: tuple[str, ...] = READERS) -> tuple[SignedIn, str]:
+    """`_staff` for a page under `answers`: the sign-in or forbidden page comes as its `PageAnswer`."""
+    current = await _staff(request, roles)
+    if isinstance(current, Response):
+        raise PageAnswer(current)
+    return current
+
+
 def _may_decide(current: tuple[SignedIn, str]) -> bool:
     return bool(set(DECIDERS) & set(current[0].account.roles))
 
@@ -183,9 +191,7 @@ def _int(value: str | None, default: int = 1) -> int:
 @router.get("/registry", response_class=HTMLResponse)
 @answers
 async def register(request: Request) -> Response:
-    current = await _staff(request)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request)
     language = language_of(request)
     query = request.query_params
     filters = {name: query.get(name, "").strip()[:200] for name in ("q", "kind", "region_code", "sector", "status")}
@@ -242,9 +248,7 @@ async def _affiliates(request: Request, organisation_id: str) -> list[dict[str, 
 @router.get("/registry/organisations/{organisation_id}", response_class=HTMLResponse)
 @answers
 async def organisation_page(request: Request, organisation_id: uuid.UUID) -> Response:
-    current = await _staff(request)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request)
     language = language_of(request)
     base = f"/organisations/{organisation_id}"
     organisation = await SECTION.read(request, current, base, keys=("id",))
@@ -284,9 +288,7 @@ async def organisation_page(request: Request, organisation_id: uuid.UUID) -> Res
 @router.get("/registry/applications", response_class=HTMLResponse)
 @answers
 async def applications(request: Request) -> Response:
-    current = await _staff(request)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request)
     language = language_of(request)
     wanted = request.query_params.get("status", "")
     wanted = wanted if wanted in APPLICATION_STATUS_LABELS else ""
@@ -426,9 +428,7 @@ UNDER_35 = N_("Under 35")
 @router.get("/registry/statistics", response_class=HTMLResponse)
 @answers
 async def statistics_page(request: Request) -> Response:
-    current = await _staff(request)
-    if isinstance(current, Response):
-        return current
+    current = await _signed_in(request)
     language = language_of(request)
     body, regions = await SECTION.read_all(request, current, Read("/statistics", expect=object),
                                            _regions(request, language))
