@@ -77,8 +77,9 @@ class FairQueue(AsyncAdaptedQueue):  # type: ignore[type-arg]
         super().put_nowait(item)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        if not any(not waiter.done() for waiter in self._waiters):
-            self._waiters.clear()
+        while self._waiters and self._waiters[0].done():  # gave up (timed out or cancelled)
+            self._waiters.popleft()
+        if not self._waiters:
             try:
                 return self._queue.get_nowait()
             except asyncio.QueueEmpty:
@@ -155,8 +156,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 def create_sessionmaker(
     engine: AsyncEngine, *, on_commit: Callable[[list[Any]], None] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions for one service. ``on_commit`` is called after a commit that wrote outbox rows,
-    with the rows ``kernel.outbox.record_event`` wrote (empty if they were written otherwise)."""
+    """Sessions for one service. ``on_commit`` is called after a commit that wrote outbox rows
+    (``kernel.outbox.record_event``/``record_events``), with those rows."""
     return async_sessionmaker(engine, expire_on_commit=False, info={"on_outbox_commit": on_commit})
 
 

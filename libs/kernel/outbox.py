@@ -89,7 +89,6 @@ async def record_events(session: AsyncSession, data: Sequence[EventData], *, sou
 def _hand_over(session: AsyncSession, events: list[CommittedEvent]) -> None:
     """Keep the rows for the relay until the commit (``_wake_relay``); forgotten on rollback."""
     session.info.setdefault("outbox_events", []).extend(events)
-    session.info["outbox_written"] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +104,9 @@ class CommittedEvent:
 def _wake_relay(session: Session) -> None:
     events = session.info.pop("outbox_events", [])
     session.info.pop("outbox_savepoints", None)
-    if session.info.pop("outbox_written", False):
-        callback = session.info.get("on_outbox_commit")
-        if callback is not None:
-            callback(events)
+    callback = session.info.get("on_outbox_commit")
+    if events and callback is not None:
+        callback(events)
 
 
 @event.listens_for(Session, "after_transaction_create")
@@ -125,7 +123,6 @@ def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
         if mark is not None:
             del session.info.get("outbox_events", [])[mark:]
         return
-    session.info.pop("outbox_written", None)
     session.info.pop("outbox_events", None)
     session.info.pop("outbox_savepoints", None)
 
@@ -177,16 +174,12 @@ class Relay:
         self._marker: asyncio.Task[None] | None = None
         self._look_in_table = True             # a pass over the table is due (start: rows left from before)
 
-    def wake(self) -> None:
-        self._look_in_table = True
-        self._wakeup.set()
-
     def committed(self, events: list[CommittedEvent]) -> None:
         """Called after a commit that wrote outbox rows; ``events`` are the rows it wrote."""
         if events and len(self._handed) + len(events) <= self.max_handed:
             self._handed.extend(events)
             self._unmarked.update(e.id for e in events)
-        else:  # written without a hand-over (bulk) or too many waiting: read them from the table
+        else:  # too many waiting: read them from the table
             self._look_in_table = True
         self._wakeup.set()
 
