@@ -179,7 +179,7 @@ def main() -> int:
           f"{figures['p99']:>8.1f}")
     print(f"received {figures['count']:.0f} of {args.events}, duplicates {figures['duplicates']:.0f}, "
           f"unverified {figures['unverified']:.0f}, max latency {figures['max']:.1f} ms; "
-          f"p99 ratio to raw {figures["p99"] / raw["p99"]:.2f}x")
+          f"p99 ratio to raw {figures['p99'] / raw['p99']:.2f}x")
     if cpu_before is not None and cpu_after is not None:
         print(f"notifications process CPU: {(cpu_after - cpu_before) / args.events * 1000:.2f} ms per event "
               f"(incl. 50 warm-up events and idle polling); machine busy before the run: {busy or 0:.0%}")
