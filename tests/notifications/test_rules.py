@@ -126,5 +126,58 @@ def test_every_routing_pattern_names_events_that_exist():
     from contracts import load_catalog
 
     types = list(load_catalog())
-    for pattern in [*LAW.always_delivered.patterns, *LAW.sensitive.patterns, *(link.pattern for link in LAW.links)]:
+    for pattern in [*LAW.always_delivered.patterns, *LAW.sensitive.patterns, *(link.pattern for link in LAW.links),
+                    *(p for desk in LAW.staff_desks.values() for p in desk.patterns)]:
         assert any(rules.matches(pattern, t) for t in types), f"{pattern} matches no published event type"
+
+
+def test_every_staff_role_has_a_desk_entry_and_no_desk_is_unknown():
+    from gateway.staff.service import STAFF_ROLES
+
+    assert set(LAW.staff_desks) == set(STAFF_ROLES)
+    assert all(desk.why.strip() for desk in LAW.staff_desks.values())
+    assert rules.problems_of(LAW) == []
+
+
+@pytest.mark.parametrize("event_type, desks", [
+    ("kz.ntc.registry.application.submitted.v1", ("registrar",)),
+    ("kz.ntc.registry.organisation.status_lapsed.v1", ("registrar",)),
+    ("kz.ntc.registry.deadline.missed.v1", ("registrar",)),
+    ("kz.ntc.bargaining.agreement.signed.v1", ("bargaining_officer",)),
+    ("kz.ntc.bargaining.agreement.filed.v1", ("bargaining_officer",)),
+    ("kz.ntc.bargaining.accession.requested.v1", ("bargaining_officer",)),
+    ("kz.ntc.bargaining.negotiation.evaded.v1", ("bargaining_officer",)),
+    ("kz.ntc.bargaining.deadline.missed.v1", ("bargaining_officer",)),
+    ("kz.ntc.disputes.demands.submitted.v1", ("dispute_officer",)),
+    ("kz.ntc.disputes.dispute.stalled.v1", ("dispute_officer",)),
+    ("kz.ntc.disputes.strike.started.v1", ("dispute_officer",)),
+    ("kz.ntc.disputes.deadline.missed.v1", ("dispute_officer",)),
+    ("kz.ntc.disputes.complaint.received.v1", ("labour_inspector",)),
+    ("kz.ntc.registry.deadline.approaching.v1", ()),   # a reminder to the party, not work for the ministry
+    ("kz.ntc.bargaining.clause.proposed.v1", ()),
+    ("kz.ntc.disputes.complaint.employer_notified.v1", ()),
+])
+def test_an_event_lands_on_the_desks_of_the_roles_it_concerns(event_type, desks):
+    assert LAW.desks_for(event_type) == desks
+
+
+def test_no_published_event_lands_on_two_desks():
+    from contracts import load_catalog
+
+    # One person with two roles would see it twice; the rule data keeps the desks apart.
+    assert [t for t in load_catalog() if len(LAW.desks_for(t)) > 1] == []
+
+
+def test_only_roles_with_patterns_have_a_desk():
+    assert LAW.desks_of(["analyst", "administrator"]) == ()
+    assert LAW.desks_of(["registrar", "analyst", "dispute_officer"]) == ("dispute_officer", "registrar")
+    assert LAW.desks_of(["reader", "Registrar"]) == ()
+
+
+def test_a_bad_desk_is_named():
+    desks = {"registrar": {"patterns": ["kz.ntc.registry.>.v1"], "why": "w"},
+             "Bad Role": {"patterns": [], "why": "w"}}
+    problems = rules.problems_of(rules.RoutingRules.model_validate({**LAW.model_dump(mode="json"),
+                                                                    "staff_desks": desks}))
+    assert len(problems) == 2
+    assert "'>' may only be the last token" in problems[0] and "'Bad Role'" in problems[1]

@@ -12,6 +12,8 @@ class InboxMessagePublic(BaseModel):
     title: str
     created_at: datetime
     read_at: datetime | None = Field(description="When the caller read it (None: unread for the caller)")
+    staff_role: str | None = Field(default=None, description="The staff desk it is on (None: the organisation's "
+                                                             "inbox)")
 
 
 class InboxPage(BaseModel):
@@ -20,4 +22,5 @@ class InboxPage(BaseModel):
 
 
 class UnreadCount(BaseModel):
-    unread: int = Field(description="Messages in the organisation's inbox the caller has not read")
+    unread: int = Field(description="Messages in the caller's inbox (organisation or staff desks) the caller has "
+                                    "not read")

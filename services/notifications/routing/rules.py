@@ -4,13 +4,16 @@ An event reaches only the organisations in its ``audience`` (the producer applie
 same access rules as its API when it names them). Within that, an organisation's
 subscriptions choose the channels; some events reach a party without any subscription
 (its own deadlines and decisions on its own cases); sensitive events leave the platform
-only as a thin notice. The lists are rule data (``data/routing-rules.json``).
+only as a thin notice. Apart from the audience, an event can land on the desk of a
+ministry staff role (the portal inbox of everyone holding that role) when it asks for the
+ministry's work. The lists are rule data (``data/routing-rules.json``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -70,10 +73,19 @@ class _PatternList(BaseModel):
     verify: bool = False
 
 
+class _StaffDesk(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    patterns: list[str]
+    why: str
+
+
 class _Link(BaseModel):
     model_config = ConfigDict(frozen=True)
     pattern: str
     path: str
+
+
+_NO_DESK = _StaffDesk(patterns=[], why="")
 
 
 class RoutingRules(BaseModel):
@@ -84,12 +96,24 @@ class RoutingRules(BaseModel):
     always_delivered: _PatternList
     sensitive: _PatternList
     links: list[_Link] = Field(default_factory=list)
+    # Per staff role (gateway STAFF_ROLES), the events that reach that role's desk; a role with no
+    # patterns has no desk.
+    staff_desks: dict[str, _StaffDesk] = Field(default_factory=dict)
 
     def always(self, event_type: str) -> bool:
         return any(matches(p, event_type) for p in self.always_delivered.patterns)
 
     def is_sensitive(self, event_type: str) -> bool:
         return any(matches(p, event_type) for p in self.sensitive.patterns)
+
+    def desks_for(self, event_type: str) -> tuple[str, ...]:
+        """The staff roles on whose desk ``event_type`` lands, whoever its audience is."""
+        return tuple(role for role, desk in self.staff_desks.items()
+                     if any(matches(p, event_type) for p in desk.patterns))
+
+    def desks_of(self, roles: Iterable[str]) -> tuple[str, ...]:
+        """Of ``roles``, those that have a desk (in a stable order)."""
+        return tuple(sorted(role for role in set(roles) if self.staff_desks.get(role, _NO_DESK).patterns))
 
     def link(self, base_url: str, event_type: str, subject: str | None) -> str:
         for link in self.links:
@@ -98,15 +122,27 @@ class RoutingRules(BaseModel):
         return base_url.rstrip("/") + "/api/v1/notifications/inbox"
 
 
+def problems_of(rule_set: RoutingRules) -> list[str]:
+    """What is wrong with a rule set's patterns and desk names (empty: usable)."""
+    problems = []
+    for pattern in [*rule_set.always_delivered.patterns, *rule_set.sensitive.patterns,
+                    *(link.pattern for link in rule_set.links),
+                    *(p for desk in rule_set.staff_desks.values() for p in desk.patterns)]:
+        if (problem := pattern_problem(pattern)) is not None:
+            problems.append(f"{pattern!r}: {problem}")
+    for role in rule_set.staff_desks:
+        if not TOKEN.match(role):  # a desk is named by a role of the identity token, never by a pattern
+            problems.append(f"staff desk {role!r}: a desk is named by a lower-case staff role")
+    return problems
+
+
 @cache
 def _rule_sets() -> tuple[RoutingRules, ...]:
     raw = json.loads((DATA / "routing-rules.json").read_text())
     sets = sorted((RoutingRules.model_validate(r) for r in raw), key=lambda r: r.effective_from)
     for rule_set in sets:
-        for pattern in [*rule_set.always_delivered.patterns, *rule_set.sensitive.patterns,
-                        *(link.pattern for link in rule_set.links)]:
-            if (problem := pattern_problem(pattern)) is not None:
-                raise ValueError(f"routing rule {rule_set.code}: {pattern!r}: {problem}")
+        if problems := problems_of(rule_set):
+            raise ValueError(f"routing rule {rule_set.code}: {'; '.join(problems)}")
     return tuple(sets)
 
 

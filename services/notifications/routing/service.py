@@ -1,6 +1,7 @@
-"""Intake: one event, routed to the organisations in its audience. Never commits: it runs in the
-consumer's transaction, beside the consumer's inbox record, so a delivery, an e-mail or an
-inbox message is written exactly when the event is recorded as applied, and never lost.
+"""Intake: one event, routed to the organisations in its audience and to the ministry staff desks it
+belongs on. Never commits: it runs in the consumer's transaction, beside the consumer's inbox record,
+so a delivery, an e-mail or an inbox message is written exactly when the event is recorded as applied,
+and never lost.
 """
 
 from __future__ import annotations
@@ -125,9 +126,10 @@ async def _settings_of(session: AsyncSession, audience: list[uuid.UUID]) -> _Set
 
 async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_url: str) -> None:
     audience = audience_of(event)
-    if not audience:
-        return
     law = rules.rules_on(kazakhstan_today())
+    desks = law.desks_for(event.type)
+    if not audience and not desks:
+        return
     sensitive = law.is_sensitive(event.type)
     link = law.link(public_base_url, event.type, event.subject)
     envelope = event.model_dump(mode="json", exclude_none=True)
@@ -135,6 +137,15 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     title = title_for(event, sensitive=sensitive)
     now = utcnow()
+
+    # The ministry's desks, whoever the audience is (a sensitive event's title names nothing from its record);
+    # once per (role, event): the consumer applies an event once, and the unique key backs that up.
+    for role in desks:
+        _write(session, InboxMessage, {"id": uuid.uuid4(), "organisation_id": None, "staff_role": role,
+                                       "event_id": event.id, "event_type": event.type, "subject": event.subject,
+                                       "title": title, "created_at": now, "read_at": None})
+    if not audience:
+        return
 
     known = await _settings_of(session, audience)
     subscriptions, contacts, endpoints = known.subscriptions, known.contacts, known.endpoints
@@ -144,8 +155,9 @@ async def route_event(session: AsyncSession, event: CloudEvent, *, public_base_u
         decided = rules.route(event.type, subscriptions[organisation_id], list(own_contacts), law)
         if decided.inbox:
             _write(session, InboxMessage, {"id": uuid.uuid4(), "organisation_id": organisation_id,
-                                           "event_id": event.id, "event_type": event.type, "subject": event.subject,
-                                           "title": title, "created_at": now, "read_at": None})
+                                           "staff_role": None, "event_id": event.id, "event_type": event.type,
+                                           "subject": event.subject, "title": title, "created_at": now,
+                                           "read_at": None})
         for endpoint_id in sorted(decided.endpoint_ids, key=str):
             # Only the organisation's own, enabled endpoints; a subscription cannot point elsewhere.
             if endpoints.get(endpoint_id) != organisation_id:
