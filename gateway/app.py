@@ -32,6 +32,7 @@ from gateway.portal import admin as portal_admin
 from gateway.portal import bargaining as portal_bargaining
 from gateway.portal import commissions as portal_commissions
 from gateway.portal import disputes as portal_disputes
+from gateway.portal import notifications as portal_notifications
 from gateway.portal import registry as portal_registry
 from gateway.portal import routes as portal
 from gateway.proxy.forwarder import API_PREFIX, Forwarder
@@ -181,5 +182,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(portal_bargaining.router)
     app.include_router(portal_commissions.router)
     app.include_router(portal_disputes.router)
+    app.include_router(portal_notifications.router)
     app.mount("/portal/static", StaticFiles(directory=portal.STATIC_DIR), name="portal-static")
     return app

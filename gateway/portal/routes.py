@@ -534,5 +534,5 @@ def _section_route(section: Section) -> None:
 
 for _section in SECTIONS:
     # Their pages are in gateway.portal.<slug>.
-    if _section.slug not in ("admin", "registry", "bargaining", "commissions", "disputes"):
+    if _section.slug not in ("admin", "registry", "bargaining", "commissions", "disputes", "notifications"):
         _section_route(_section)

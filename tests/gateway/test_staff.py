@@ -296,12 +296,12 @@ async def test_portal_pages_need_a_session_and_administration_the_administrator_
 
     for path in ("/admin", "/admin/audit", "/admin/staff"):
         assert (await analyst.get(path)).status_code == 403, path
-    for section in ("notifications", "reports"):
+    for section in ("reports",):
         page = await analyst.get(f"/{section}")
         assert page.status_code == 200 and "Coming with the" in page.text, section
-    # The registry's, bargaining's and disputes' pages are real (tests/gateway/test_portal_*.py); an analyst
-    # may open them.
-    for section in ("registry", "bargaining", "disputes"):
+    # The registry's, bargaining's, disputes' and notifications' pages are real (tests/gateway/test_portal_*.py);
+    # an analyst may open them.
+    for section in ("registry", "bargaining", "disputes", "notifications"):
         assert (await analyst.get(f"/{section}")).status_code not in (303, 403), section
     audit_page = await admin.get("/admin/audit")
     staff_page = await admin.get("/admin/staff")
