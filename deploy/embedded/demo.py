@@ -123,7 +123,8 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
 # The portal's demo staff account; its password is generated once and kept in demo-credentials.json.
 DEMO_STAFF_EMAIL = "admin@ntc.example"
 DEMO_STAFF_NAME = "Demo administrator"
-DEMO_STAFF_ROLES = ("administrator",)
+# With the roles whose desks receive events, so that the portal's inbox has the demo's events in it.
+DEMO_STAFF_ROLES = ("administrator", "registrar", "bargaining_officer", "dispute_officer")
 
 
 @dataclass(frozen=True)

@@ -349,6 +349,13 @@ def test_the_platform_starts_with_demo_data_and_stops_on_ctrl_c(tmp_path: Path, 
         panel = dashboard.text.split('id="tension-regions"', 1)[1].split("</table>", 1)[0]
         for region in ("Atyrau Region", "Mangystau Region", "Pavlodar Region", "East Kazakhstan Region", "Almaty"):
             assert region in panel, region
+        # The demo's disputes and negotiations are on the desks of the staff account's roles: its inbox
+        # has them, and the header counts them.
+        unread = re.search(r'id="inbox-unread">(\d+) unread', dashboard.text)
+        assert unread is not None and int(unread.group(1)) > 0, dashboard.text[:2000]
+        inbox = staff.get("/notifications")
+        assert inbox.status_code == 200
+        assert "kz.ntc.disputes.demands.submitted.v1" in inbox.text and "Dispute officer" in inbox.text
 
     # The worked example of docs/employer-api.md runs as written against the demo keys.
     example = subprocess.run([sys.executable, str(REPO / "docs/examples/employer_system.py"), "--gateway", gateway,

@@ -40,7 +40,8 @@ def title_for(event: CloudEvent, *, sensitive: bool) -> str:
     """A short line for the inbox and digests; a sensitive event's line names nothing from its record."""
     if sensitive:
         return what_happened(event.type)[:400]
-    name = event.data.get("name_ru") or event.data.get("title") or event.subject or ""
+    # A record id says nothing to a reader: the message keeps the subject and the page links to the record.
+    name = event.data.get("name_ru") or event.data.get("title") or ""
     return f"{what_happened(event.type)}: {name}".strip(": ")[:400]
 
 
