@@ -28,7 +28,8 @@ from services.notifications.webhooks.secret_box import LegacySecretSealer, requi
 
 def definition(settings: NotificationsSettings | None = None, *,
                clock: Callable[[], datetime] = utcnow) -> ServiceDefinition:
-    """``clock`` drives retries, leases and the digest hour (tests move it); signatures use the wall clock."""
+    """``clock`` drives what is due when - routing stamps, retries, leases, the digest hour (tests move it);
+    signatures use the wall clock."""
     settings = settings or NotificationsSettings()
     skip_locked = is_postgres(settings.database_url)
     return ServiceDefinition(
@@ -41,7 +42,7 @@ def definition(settings: NotificationsSettings | None = None, *,
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[inbox_router, subscriptions_router, webhooks_router, contacts_router],
         sends=produced_by("notifications"),
-        subscriptions=intake_subscriptions(settings),
+        subscriptions=intake_subscriptions(settings, clock),
         background=[ProducerStreams(settings), LegacySecretSealer(settings),
                     WebhookDispatcher(settings, skip_locked=skip_locked, clock=clock),
                     Mailer(settings, skip_locked=skip_locked, clock=clock),

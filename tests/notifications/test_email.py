@@ -85,13 +85,11 @@ async def test_a_deadline_reaches_each_contact_by_email_in_its_language_without_
 async def test_low_priority_events_wait_for_one_daily_digest(make_database, nats_server, signer, public_key, smtp):
     controller, mailbox = smtp
     clock = OffsetClock()
-    # Put the service's clock at 06:00 in Kazakhstan: before the digest hour (08:00).
+    # Put the service's clock at the last 06:00 in Kazakhstan, before the digest hour (08:00): up to a day
+    # behind the wall clock, on purpose. Routing stamps what it writes by the service's clock, so the
+    # decision below is due at once by that clock (stamped by the wall clock, it would wait up to a day).
     almaty_now = datetime.now(UTC) + timedelta(hours=5)
-    clock.offset = timedelta(hours=(6 - almaty_now.hour) % 24, minutes=-almaty_now.minute)
-    if clock.offset <= timedelta(0):
-        # Between 06:00 and 07:00 there the next 06:00 is tomorrow's. The clock must not run behind the
-        # wall clock: routing stamps a message due "now" by the wall clock, and the mailer would wait for it.
-        clock.offset += timedelta(days=1)
+    clock.offset = timedelta(hours=(6 - almaty_now.hour) % 24 - 24, minutes=-almaty_now.minute)
     settings = notifications_settings(await make_database("notifications"), nats_server.url, public_key,
                                       smtp_port=controller.port, digest_sweep_seconds=0.2, digest_hour=8)
     employer = uuid.uuid4()

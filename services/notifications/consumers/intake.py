@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.bus import StreamSpec
 from kernel.consumer import Subscription
+from kernel.db import utcnow
 from kernel.events import CloudEvent, stream_name, stream_subjects
 from services.notifications.routing.service import route_event
 from services.notifications.settings import NotificationsSettings
@@ -30,9 +33,10 @@ log = structlog.get_logger(__name__)
 PRODUCERS = ("registry", "bargaining", "disputes")
 
 
-def intake_subscriptions(settings: NotificationsSettings) -> list[Subscription]:
+def intake_subscriptions(settings: NotificationsSettings,
+                         clock: Callable[[], datetime] = utcnow) -> list[Subscription]:
     async def on_event(session: AsyncSession, event: CloudEvent) -> None:
-        await route_event(session, event, public_base_url=settings.public_base_url)
+        await route_event(session, event, public_base_url=settings.public_base_url, now=clock())
 
     return [Subscription(consumer="notifications", producer=producer, handler=on_event) for producer in PRODUCERS]
 

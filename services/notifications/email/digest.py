@@ -85,8 +85,8 @@ class DigestSweeper:
             session.add(MailMessage(contact_id=contact.id, organisation_id=contact.organisation_id,
                                     to_address=contact.email, language=contact.language, kind="digest",
                                     reference=today.isoformat(), subject=subject, body=body,
-                                    next_attempt_at=utcnow()))
-            now = utcnow()
+                                    next_attempt_at=self.clock()))
+            now = self.clock()
             for item in items:
                 item.digested_at = now
                 session.add(item)
