@@ -71,13 +71,16 @@ class AttemptResult:
 class WebhookDispatcher:
     def __init__(self, settings: NotificationsSettings, *, skip_locked: bool = False,
                  clock: Callable[[], datetime] = utcnow, wall_clock: Callable[[], datetime] = utcnow,
-                 random_fraction: Callable[[], float] = random.random) -> None:
+                 random_fraction: Callable[[], float] = random.random,
+                 resolver: aiohttp.abc.AbstractResolver | None = None) -> None:
         self.settings = settings
         self.skip_locked = skip_locked
         self.clock = clock
         self.wall_clock = wall_clock
         self.random_fraction = random_fraction
         self.allow = AllowList.parse(settings.webhook_allowed_private)
+        # The name resolver the guard wraps (None: the system's); tests inject one to play DNS.
+        self.resolver = resolver
         self.schedule = tuple(settings.webhook_retry_seconds)
         # A pass must settle before its lease runs out, or another replica would send again: at
         # worst every claimed delivery waits its full timeout, ``concurrency`` at a time.
@@ -102,10 +105,12 @@ class WebhookDispatcher:
     def client(self) -> aiohttp.ClientSession:
         """The shared client, made in the running loop. aiohttp itself: the webhook send is the
         dispatcher's hot path, and httpx on top of it cost about a quarter of the process's CPU
-        per event (profiled with the notifications bench)."""
+        per event (profiled with the notifications bench). Its resolver is the SSRF guard's, so a
+        connection goes only to an address the guard checked, and the DNS cache keeps only those."""
         if self._client is None:
             connector = aiohttp.TCPConnector(limit=self.settings.dispatch_concurrency, limit_per_host=0,
-                                             ttl_dns_cache=60)
+                                             ttl_dns_cache=60,
+                                             resolver=guard.GuardedResolver(self.allow, self.resolver))
             # One timeout for the whole attempt (connect, send, answer): the issue's per-attempt timeout.
             self._client = aiohttp.ClientSession(
                 connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
@@ -237,7 +242,9 @@ class WebhookDispatcher:
         return len(claimed)
 
     async def send(self, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> AttemptResult:
-        refusal = await guard.url_refusal(endpoint.url, self.allow)
+        # Only what needs no DNS is checked here (a literal address never reaches a resolver); a
+        # name is checked by the client's resolver, on the very answer the connection uses.
+        refusal = guard.send_refusal(endpoint.url, self.allow)
         if refusal is not None:
             return AttemptResult(None, f"refused at send time: {refusal[1]}"[:500], 0.0)
         timestamp = self.wall_clock()
@@ -255,6 +262,8 @@ class WebhookDispatcher:
                 status, retry_after = response.status, response.headers.get("retry-after")
                 await _read_some(response)
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if (refused := guard.refusal_of(exc)) is not None:  # the receiver was never contacted
+                return AttemptResult(None, f"refused at send time: {refused.detail}"[:500], 0.0)
             latency = (time.perf_counter() - started) * 1000
             detail = str(exc) or f"no answer within {self.settings.webhook_timeout_seconds} s"
             return AttemptResult(None, f"{type(exc).__name__}: {detail}"[:500], latency)
