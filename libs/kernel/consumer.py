@@ -137,13 +137,17 @@ async def apply_once(
         if seen is not None:
             return False
         await handler(session, event)
-        session.add(InboxRecord(consumer=consumer, event_id=event.id, event_type=event.type))
+        # The handler's own writes first: a conflict among them is the handler's failure (redelivered, in
+        # the end dead-lettered), never to be taken for the repeat below and acked with its effect lost.
+        await session.flush()
         try:
-            await session.commit()
+            await session.execute(insert(InboxRecord), [{"consumer": consumer, "event_id": event.id,
+                                                         "event_type": event.type, "applied_at": utcnow()}])
         except IntegrityError:
-            # Another replica applied it between our check and our commit: its effect stands.
+            # Another replica applied it between our check and now: its effect stands.
             await session.rollback()
             return False
+        await session.commit()
     return True
 
 

@@ -10,6 +10,7 @@ from typing import ClassVar
 import pytest
 from nats.aio.msg import Msg
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -22,6 +23,7 @@ from kernel.consumer import (
     InboxRecord,
     PoisonEvent,
     Subscription,
+    apply_once,
     replay_dead_letter,
 )
 from kernel.db import create_engine, create_sessionmaker, table_base
@@ -298,3 +300,38 @@ async def test_the_bus_connects_through_whichever_seed_server_answers(nats_serve
         assert await bus.jetstream().account_info() is not None
     finally:
         await bus.close()
+
+
+async def test_a_conflict_among_the_handlers_own_writes_is_a_failure_not_a_repeat(harness):
+    """A unique violation in what the handler writes must not be taken for "another replica applied it":
+    that answer acks the event, and its effect would be lost without a trace."""
+    _, sessionmaker = harness
+    async with sessionmaker() as session:
+        session.add(Effect(id=1, event_id="earlier", label="taken"))
+        await session.commit()
+    event = envelope(ThingHappened(audience=[uuid.uuid4()], label="clash"), source="/sample")
+
+    async def clashing(session: AsyncSession, event: CloudEvent) -> None:
+        session.add(Effect(id=1, event_id=event.id, label="clash"))  # the same key as the row above
+
+    with pytest.raises(IntegrityError):
+        await apply_once(sessionmaker, "tests", event, clashing)
+    async with sessionmaker() as session:
+        assert await session.get(InboxRecord, ("tests", event.id)) is None  # not recorded as applied
+    assert await effects(sessionmaker, "clash") == 0
+
+
+async def test_an_event_recorded_meanwhile_is_a_repeat_and_nothing_of_this_application_is_kept(harness):
+    """The inbox row appears between the check and this application's own (as when another replica
+    commits first): this application answers "already applied" and keeps none of its effect."""
+    _, sessionmaker = harness
+    event = envelope(ThingHappened(audience=[uuid.uuid4()], label="raced"), source="/sample")
+
+    async def raced(session: AsyncSession, event: CloudEvent) -> None:
+        session.add(Effect(event_id=event.id, label="raced"))
+        session.add(InboxRecord(consumer="tests", event_id=event.id, event_type=event.type))  # "the other replica"
+
+    assert await apply_once(sessionmaker, "tests", event, raced) is False
+    assert await effects(sessionmaker, "raced") == 0
+    assert await apply_once(sessionmaker, "tests", event, Behaviour()) is True
+    assert await effects(sessionmaker, "raced") == 1
