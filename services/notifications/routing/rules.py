@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65_536)  # routing asks the same few (pattern, type) pairs for every event
 def matches(pattern: str, event_type: str) -> bool:
     """NATS subject matching: ``*`` is one token, a final ``>`` one or more."""
     p_tokens, s_tokens = pattern.split("."), event_type.split(".")
@@ -146,6 +147,7 @@ def _rule_sets() -> tuple[RoutingRules, ...]:
     return tuple(sets)
 
 
+@lru_cache(maxsize=64)
 def rules_on(day: date) -> RoutingRules:
     """The rule set in force on ``day`` (the earliest one for days before any)."""
     sets = _rule_sets()
