@@ -131,22 +131,22 @@ class Subscription:
 async def apply_once(
     sessionmaker: async_sessionmaker[AsyncSession], consumer: str, event: CloudEvent, handler: Handler
 ) -> bool:
-    """Apply ``event`` with ``handler`` unless ``consumer`` already has. True if applied now."""
+    """Apply ``event`` with ``handler`` unless ``consumer`` already has. True if applied now.
+
+    The inbox row is written first, in the transaction that then applies the event: a repeat is
+    refused by its unique key before the handler runs (one statement per event, no look-up first),
+    and another replica applying the same event at the same moment waits on that key and is then
+    refused. A conflict among the handler's own writes, later, is the handler's failure
+    (redelivered, in the end dead-lettered), never taken for a repeat and acked with its effect lost.
+    """
     async with sessionmaker() as session:
-        seen = await session.get(InboxRecord, (consumer, event.id))
-        if seen is not None:
-            return False
-        await handler(session, event)
-        # The handler's own writes first: a conflict among them is the handler's failure (redelivered, in
-        # the end dead-lettered), never to be taken for the repeat below and acked with its effect lost.
-        await session.flush()
         try:
             await session.execute(insert(InboxRecord), [{"consumer": consumer, "event_id": event.id,
                                                          "event_type": event.type, "applied_at": utcnow()}])
         except IntegrityError:
-            # Another replica applied it between our check and now: its effect stands.
-            await session.rollback()
+            await session.rollback()  # applied already (here or by another replica): its effect stands
             return False
+        await handler(session, event)
         await session.commit()
     return True
 

@@ -321,17 +321,20 @@ async def test_a_conflict_among_the_handlers_own_writes_is_a_failure_not_a_repea
     assert await effects(sessionmaker, "clash") == 0
 
 
-async def test_an_event_recorded_meanwhile_is_a_repeat_and_nothing_of_this_application_is_kept(harness):
-    """The inbox row appears between the check and this application's own (as when another replica
-    commits first): this application answers "already applied" and keeps none of its effect."""
+async def test_a_repeat_is_refused_by_the_inbox_row_before_its_handler_runs(harness):
+    """The inbox row is written first: an event applied already (here, or by another replica) is
+    refused by its key, and the handler never runs a second time."""
     _, sessionmaker = harness
-    event = envelope(ThingHappened(audience=[uuid.uuid4()], label="raced"), source="/sample")
+    event = envelope(ThingHappened(audience=[uuid.uuid4()], label="once"), source="/sample")
+    calls: list[str] = []
 
-    async def raced(session: AsyncSession, event: CloudEvent) -> None:
-        session.add(Effect(event_id=event.id, label="raced"))
-        session.add(InboxRecord(consumer="tests", event_id=event.id, event_type=event.type))  # "the other replica"
+    async def counting(session: AsyncSession, event: CloudEvent) -> None:
+        calls.append(event.id)
+        session.add(Effect(event_id=event.id, label="once"))
 
-    assert await apply_once(sessionmaker, "tests", event, raced) is False
-    assert await effects(sessionmaker, "raced") == 0
-    assert await apply_once(sessionmaker, "tests", event, Behaviour()) is True
-    assert await effects(sessionmaker, "raced") == 1
+    assert await apply_once(sessionmaker, "tests", event, counting) is True
+    assert await apply_once(sessionmaker, "tests", event, counting) is False
+    assert calls == [event.id] and await effects(sessionmaker, "once") == 1
+    # Another consumer keeps its own record of what it applied.
+    assert await apply_once(sessionmaker, "other-tests", event, counting) is True
+    assert await effects(sessionmaker, "once") == 2
