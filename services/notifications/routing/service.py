@@ -89,11 +89,19 @@ class _Settings:
 
 
 _known = _Settings()
+# Counts the changes made through this process; the dispatcher's copy of the endpoints is dropped with it.
+_generation = 0
 
 
 def forget_settings() -> None:
-    global _known
+    global _known, _generation
     _known = _Settings()
+    _generation += 1
+
+
+def settings_generation() -> int:
+    """Changes to subscriptions, contacts or endpoints committed through this process so far."""
+    return _generation
 
 
 async def _settings_of(session: AsyncSession, audience: list[uuid.UUID]) -> _Settings:

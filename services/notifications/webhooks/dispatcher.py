@@ -31,6 +31,7 @@ from services.notifications import wakeup
 from services.notifications.claims import claim_due
 from services.notifications.email.models import Contact, MailMessage
 from services.notifications.email.templates import render
+from services.notifications.routing.service import SETTINGS_SECONDS, settings_generation
 from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import guard, rules, signing
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -44,6 +45,8 @@ log = structlog.get_logger(__name__)
 
 # Passes that may run at once (each claims different rows under its own lease).
 MAX_PASSES = 2
+# How long another replica's change to an endpoint may go unseen here (as routing's SETTINGS_SECONDS).
+ENDPOINTS_SECONDS = SETTINGS_SECONDS
 
 ATTEMPTS = Counter("ntc_webhook_attempts_total", "Webhook delivery attempts", ["outcome"])
 LATENCY = Histogram("ntc_webhook_attempt_seconds", "Webhook attempt latency")
@@ -94,6 +97,8 @@ class WebhookDispatcher:
         # Held from a send until its result is committed, across overlapping passes.
         self._slots = asyncio.Semaphore(settings.dispatch_concurrency)
         self._client: aiohttp.ClientSession | None = None
+        self._endpoints: dict[uuid.UUID, Any] = {}
+        self._endpoints_loaded_at, self._endpoints_generation = -math.inf, -1
         self._guarded: guard.GuardedResolver
         self.__name__ = "webhook-dispatcher"
 
@@ -195,11 +200,7 @@ class WebhookDispatcher:
     async def send_claimed(self, sessionmaker: async_sessionmaker[AsyncSession], token: str,
                            claimed: list[Any]) -> int:
         """Send deliveries leased under ``token`` and record each result."""
-        async with sessionmaker() as session:
-            # Rows, not ORM objects: sending only reads them (the URL and the secrets).
-            table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
-            endpoints = {e.id: e for e in await session.execute(select(table).where(
-                table.c.id.in_({d.endpoint_id for d in claimed}), table.c.enabled.is_(True)))}
+        endpoints = await self._endpoints_of(sessionmaker, {d.endpoint_id for d in claimed})
         # A delivery whose endpoint was disabled (or removed) meanwhile is not sent: it waits,
         # leased until the lease runs out, then pending until the endpoint is enabled again.
         claimed = [d for d in claimed if d.endpoint_id in endpoints]
@@ -243,6 +244,29 @@ class WebhookDispatcher:
                 sender.cancel()
             await asyncio.gather(*senders, return_exceptions=True)
         return len(claimed)
+
+    async def _endpoints_of(self, sessionmaker: async_sessionmaker[AsyncSession],
+                            ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """The enabled endpoints among ``ids``, as rows (sending only reads the URL and the secrets).
+
+        Kept for ENDPOINTS_SECONDS, as routing keeps what it needs of each organisation: reading them
+        was a transaction of its own for every send. A change committed through this process drops
+        the copy at once; another replica's change (a disabling, a new URL, a rotated secret) counts
+        here within ENDPOINTS_SECONDS (a receiver that already refuses the old secret answers 4xx to
+        a send signed with it alone, and the retry carries both signatures)."""
+        now = time.monotonic()
+        if now - self._endpoints_loaded_at >= ENDPOINTS_SECONDS or self._endpoints_generation != settings_generation():
+            self._endpoints = {}
+            self._endpoints_loaded_at, self._endpoints_generation = now, settings_generation()
+        kept = self._endpoints
+        if missing := ids - kept.keys():
+            async with sessionmaker() as session:
+                table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+                found = {e.id: e for e in await session.execute(select(table).where(
+                    table.c.id.in_(missing), table.c.enabled.is_(True)))}
+            for endpoint_id in missing:
+                kept[endpoint_id] = found.get(endpoint_id)  # None: disabled or removed
+        return {i: e for i in ids if (e := kept.get(i)) is not None}
 
     async def send(self, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> AttemptResult:
         # Only what needs no DNS is checked here (a literal address never reaches a resolver); a
