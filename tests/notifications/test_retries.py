@@ -203,3 +203,39 @@ async def _settle() -> None:
     import asyncio
 
     await asyncio.sleep(1.0)
+
+
+async def test_a_retry_that_comes_due_goes_out_while_fresh_events_keep_arriving(
+        make_database, nats_server, signer, public_key):
+    """Fresh deliveries reach the dispatcher without a look at the table; the table is still looked at
+    every poll, so a retry that has come due goes out even when a new event arrives every few
+    milliseconds and the dispatcher never waits out a whole poll."""
+    import asyncio
+
+    receiver = Receiver(status=503)
+    await receiver.start()
+    clock = OffsetClock()
+    settings = notifications_settings(await make_database("notifications"), nats_server.url, public_key,
+                                      dispatch_poll_seconds=0.5)
+    union = uuid.uuid4()
+    try:
+        async with notifications_service(settings, signer, clock=clock) as service, \
+                Publisher(nats_server.url) as bus:
+            endpoint = await register_endpoint(service, union, receiver.url)
+            receiver.secrets = [endpoint["secret"]]
+            first = cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union])
+            await bus.publish(first)
+            await eventually(lambda: _all_attempted(service, 1, n=1), what="the first attempt failed")
+            receiver.status = 204
+            clock.advance(seconds=6)  # its retry (+5 s) is due
+            loop = asyncio.get_running_loop()
+            ends = loop.time() + 5
+            stream = 0
+            while loop.time() < ends and receiver.ids()[first.id] < 2:
+                await bus.publish(cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]))
+                stream += 1
+                await asyncio.sleep(0.03)
+            assert receiver.ids()[first.id] == 2, f"the retry did not go out during {stream} fresh events"
+            assert stream >= 2  # it went out while the others kept coming, not before them
+    finally:
+        await receiver.stop()

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-# Passes that may run at once (each claims different rows under its own lease).
+# Passes over the table that may run at once (each claims different rows under its own lease).
 MAX_PASSES = 2
 # How long another replica's change to an endpoint may go unseen here (as routing's SETTINGS_SECONDS).
 ENDPOINTS_SECONDS = SETTINGS_SECONDS
@@ -90,7 +90,7 @@ class WebhookDispatcher:
         rounds = math.ceil(settings.dispatch_batch_size / settings.dispatch_concurrency)
         self.lease_seconds = max(settings.dispatch_lease_seconds, 1.5 * rounds * settings.webhook_timeout_seconds + 5)
         self._wakeup = asyncio.Event()
-        self._again = False
+        self._look = False  # the table is to be looked at for due deliveries
         # Deliveries this process's consumer wrote, leased to this token in the same insert.
         self.fresh_token = uuid.uuid4().hex
         self._fresh: list[dict[str, Any]] = []
@@ -103,6 +103,8 @@ class WebhookDispatcher:
         self.__name__ = "webhook-dispatcher"
 
     def wake(self) -> None:
+        """Look for due deliveries in the table now."""
+        self._look = True
         self._wakeup.set()
 
     async def __call__(self, state: PlatformState) -> None:
@@ -138,24 +140,34 @@ class WebhookDispatcher:
         if self.settings.dispatch_hand_over:
             wakeup.register_taker(self)
         self.wake()  # deliveries may have come due while the service was down
-        passes: set[asyncio.Task[None]] = set()
+        sends: set[asyncio.Task[None]] = set()
+        drains: set[asyncio.Task[None]] = set()
+        poll = self.settings.dispatch_poll_seconds
+        looked_at = -math.inf
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.dispatch_poll_seconds)
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=poll)
                 self._wakeup.clear()
                 if self._fresh:
                     fresh, self._fresh = self._fresh, []
-                    passes.add(asyncio.create_task(self._send_fresh(sessionmaker, fresh)))
-                passes = {task for task in passes if not task.done()}
-                if len(passes) < MAX_PASSES:
-                    passes.add(asyncio.create_task(self._drain(sessionmaker)))
-                else:
-                    self._again = True  # looked at again when a running pass ends
+                    sends.add(asyncio.create_task(self._send_fresh(sessionmaker, fresh)))
+                sends = {task for task in sends if not task.done()}
+                drains = {task for task in drains if not task.done()}
+                # The table is looked at when asked (a commit wrote deliveries for any taker, an endpoint
+                # came back, a pass found more) and at least every poll (retries come due): not for every
+                # hand-over, whose deliveries are ours already (that look was a transaction per event).
+                now = time.monotonic()
+                if now - looked_at >= poll:
+                    self._look = True
+                if self._look and len(drains) < MAX_PASSES:
+                    self._look, looked_at = False, now
+                    drains.add(asyncio.create_task(self._drain(sessionmaker)))
+                # else: still to do; a running pass wakes this loop when it ends
         finally:
-            for task in passes:
+            for task in (*sends, *drains):
                 task.cancel()
-            await asyncio.gather(*passes, return_exceptions=True)
+            await asyncio.gather(*sends, *drains, return_exceptions=True)
             wakeup.unregister_taker(self)
             wakeup.unregister("webhooks", self.wake)
             await self.close()
@@ -163,7 +175,7 @@ class WebhookDispatcher:
     def take_fresh(self, rows: list[dict[str, Any]]) -> None:
         """Deliveries just committed by this process's consumer, already leased to us."""
         self._fresh.extend(rows)
-        self.wake()
+        self._wakeup.set()
 
     async def _send_fresh(self, sessionmaker: async_sessionmaker[AsyncSession], rows: list[dict[str, Any]]) -> None:
         try:
@@ -182,9 +194,8 @@ class WebhookDispatcher:
         except Exception:
             log.exception("webhook dispatch pass failed")
             await asyncio.sleep(0.5)
-        if self._again:
-            self._again = False
-            self.wake()
+        if self._look:  # asked for while the passes were all busy
+            self._wakeup.set()
 
     async def dispatch_once(self, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         """One pass: claim what is due now, send it, record each result. Returns how many were sent."""
