@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -23,6 +24,15 @@ from kernel.db import utcnow
 PURGE_EVERY_SECONDS = 300.0
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A request's hold on its key: the key and when it was claimed. A claim that lapsed may have been taken
+    over by a retry (a new ``claimed_at``); the first request then no longer stores or frees anything."""
+
+    scope_key: str
+    claimed_at: datetime
+
+
 class IdempotencyStore:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, retention: timedelta,
                  claim_timeout: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
@@ -32,8 +42,9 @@ class IdempotencyStore:
         self._clock = clock
         self._purged_at = 0.0
 
-    async def begin(self, scope_key: str, fingerprint: str) -> tuple[Outcome, IdempotentRequest | None]:
-        """Claim the key for this request (Outcome.new), or say why not; with the stored answer for a replay."""
+    async def begin(self, scope_key: str, fingerprint: str) -> tuple[Outcome, IdempotentRequest | Claim | None]:
+        """Claim the key for this request (Outcome.new, with the `Claim`), or say why not (with the stored
+        record, whose answer a replay gives again)."""
         now = self._clock()
         await self._purge(now)
         async with self._sessionmaker() as session:
@@ -56,12 +67,15 @@ class IdempotencyStore:
                 await session.commit()
             except IntegrityError:  # another replica claimed the same new key a moment earlier
                 return Outcome.in_progress, None
-            return Outcome.new, None
+            return Outcome.new, Claim(scope_key, now)
 
-    async def finish(self, scope_key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    async def finish(self, claim: Claim, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """Keep the answer for retries, if the key is still this request's."""
         async with self._sessionmaker() as session:
-            row = await session.get(IdempotentRequest, scope_key)
-            if row is None:
+            row = (await session.execute(select(IdempotentRequest).where(
+                IdempotentRequest.scope_key == claim.scope_key, IdempotentRequest.claimed_at == claim.claimed_at,
+                IdempotentRequest.status == "in_progress").with_for_update())).scalar_one_or_none()
+            if row is None:  # the claim lapsed and a retry took the key over: its answer is the one kept
                 return
             row.status = "done"
             row.response_status = status
@@ -71,10 +85,13 @@ class IdempotencyStore:
             session.add(row)
             await session.commit()
 
-    async def release(self, scope_key: str) -> None:
-        """The request got no answer worth keeping (a 5xx): the key is free for the retry."""
+    async def release(self, claim: Claim) -> None:
+        """The request got no answer worth keeping (a 5xx): the key is free for the retry, unless a retry
+        has taken it over already (its claim is left alone)."""
         async with self._sessionmaker() as session:
-            await session.execute(delete(IdempotentRequest).where(IdempotentRequest.scope_key == scope_key))
+            await session.execute(delete(IdempotentRequest).where(
+                IdempotentRequest.scope_key == claim.scope_key, IdempotentRequest.claimed_at == claim.claimed_at,
+                IdempotentRequest.status == "in_progress"))
             await session.commit()
 
     async def _purge(self, now: datetime) -> None:

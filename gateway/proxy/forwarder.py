@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.idempotency import rules as idempotency
 from gateway.idempotency.rules import Outcome
+from gateway.idempotency.service import Claim
 from gateway.limits import Quota
 from gateway.proxy.headers import returned_response_headers, sort_request_headers
 from gateway.proxy.upstream import is_timeout, never_sent
@@ -243,7 +244,7 @@ class Forwarder:
             await self._relay(*opened, send, service, state=scope["app"].state.gateway)
 
     async def _open(self, scope: Scope, receive: Receive, service: str
-                    ) -> tuple[httpx.Response, Quota | None, str | None] | Replayed | None:
+                    ) -> tuple[httpx.Response, Quota | None, Claim | None] | Replayed | None:
         """Authenticate, count against the rate limit, send the request on, and return the service's
         response (headers read, body not) with the caller's quota and the Idempotency-Key claimed for it;
         or the stored answer of an earlier request with the same key."""
@@ -295,7 +296,7 @@ class Forwarder:
             else:
                 streamed = _StreamedBody(receive)
 
-        claim: str | None = None
+        claim: Claim | None = None
         if inbound.idempotency_key is not None and scope["method"] in idempotency.METHODS \
                 and not identity.is_anonymous and state.idempotency is not None:
             claimed = await self._claim(state, scope, identity, inbound.idempotency_key, streamed is not None, body)
@@ -327,7 +328,7 @@ class Forwarder:
 
     @staticmethod
     async def _claim(state: GatewayState, scope: Scope, identity: Identity, key: str, streamed: bool,
-                     body: bytes) -> str | Replayed:
+                     body: bytes) -> Claim | Replayed:
         """Claim the caller's Idempotency-Key for this request, or the stored answer to give again."""
         store = state.idempotency
         assert store is not None
@@ -341,8 +342,8 @@ class Forwarder:
         scope_key = idempotency.scope_key(f"{identity.kind}:{identity.subject}", key)
         fingerprint = idempotency.fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
         outcome, stored = await store.begin(scope_key, fingerprint)
-        if outcome is Outcome.new:
-            return scope_key
+        if isinstance(stored, Claim):
+            return stored
         if outcome is Outcome.replay and stored is not None and stored.response_status is not None:
             headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in stored.response_headers or []]
             return Replayed(stored.response_status, headers, stored.response_body or b"")
@@ -357,7 +358,7 @@ class Forwarder:
             raise UnsupportedMediaType(media_type, self._media_types)
         return is_json(media_type)
 
-    async def _relay(self, response: httpx.Response, quota: Quota | None, claim: str | None, send: Send,
+    async def _relay(self, response: httpx.Response, quota: Quota | None, claim: Claim | None, send: Send,
                      service: str, *, state: GatewayState) -> None:
         """Pass the service's response on, streaming its body (kept whole first when it answers an
         Idempotency-Key, so that a retry can get it again)."""
@@ -388,7 +389,7 @@ class Forwarder:
             await response.aclose()
 
     @staticmethod
-    async def _keep_answer(state: GatewayState, claim: str, response: httpx.Response,
+    async def _keep_answer(state: GatewayState, claim: Claim, response: httpx.Response,
                            returned: list[tuple[bytes, bytes]], quota: Quota | None, send: Send) -> None:
         store = state.idempotency
         assert store is not None

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gateway.idempotency.models import IdempotentRequest
 from gateway.idempotency.rules import Outcome, Stored, decide, fingerprint, key_problem, scope_key
+from gateway.idempotency.service import Claim, IdempotencyStore
 from tests.gateway.support import ECHO_CALLS, Gateway, GatewayFactory, assert_problem
 
 
@@ -139,6 +141,32 @@ async def test_reads_ignore_the_key_and_records_expire(make_gateway: GatewayFact
     again = await gateway.client.post(f"/api/v1/bargaining{path}", json={}, headers=bearer(key, "write-1"))
     assert "idempotent-replayed" not in again.headers
     assert calls(path) == 2
+
+
+async def test_a_request_whose_claim_lapsed_neither_stores_nor_frees_the_retrys_claim(gateway: Gateway) -> None:
+    """A first request outlives its claim and a retry takes the key over: what the first then does with
+    its answer (keep it, or free the key after a 5xx) must not touch the retry's claim."""
+    clock = [NOW]
+    store = IdempotencyStore(gateway.state.sessionmaker, retention=timedelta(hours=1), claim_timeout=CLAIM,
+                             clock=lambda: clock[0])
+    key = scope_key("organisation-key:1", f"slow-{uuid.uuid4()}")
+    outcome, first = await store.begin(key, "f")
+    assert outcome is Outcome.new and isinstance(first, Claim)
+    clock[0] = NOW + timedelta(seconds=61)  # the first is still waiting for its service
+    outcome, retry = await store.begin(key, "f")
+    assert outcome is Outcome.new and isinstance(retry, Claim) and retry != first
+
+    await store.release(first)  # the first got a 5xx
+    await store.finish(first, 201, [(b"content-type", b"application/json")], b'{"first": true}')
+    outcome, _ = await store.begin(key, "f")
+    assert outcome is Outcome.in_progress  # the retry's claim stands
+
+    await store.finish(retry, 201, [(b"content-type", b"application/json")], b'{"retry": true}')
+    outcome, kept = await store.begin(key, "f")
+    assert outcome is Outcome.replay and isinstance(kept, IdempotentRequest)
+    assert kept.response_body == b'{"retry": true}'
+    await store.release(first)  # too late to free anything: the answer is kept
+    assert (await store.begin(key, "f"))[0] is Outcome.replay
 
 
 # --- the rules -------------------------------------------------------------------------------
