@@ -1,7 +1,8 @@
 """The supervised, idempotent consumer loop and the dead-letter path.
 
-For each event: open a transaction, skip it if the inbox already holds its id, apply
-the handler, write the inbox row, commit, and only then ack. A transient failure naks
+For each event: open a transaction, write the inbox row (its key refuses an event applied
+already, which is then skipped), apply the handler, commit, and only then ack; a batch of
+events is looked up in the inbox at once and applied in one transaction. A transient failure naks
 with a growing delay; a message that cannot be an event is terminated; after
 ``max_deliver`` attempts JetStream gives up and publishes an advisory, which a
 dead-letter stream captures, so the dead-letter table is filled even if this process
