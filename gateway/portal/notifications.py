@@ -10,10 +10,11 @@ read a POST form with the session's CSRF token that comes back to the page it wa
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import QueryParams
 
 from gateway.i18n import N_
 from gateway.portal.admin import ROLE_LABELS
@@ -72,44 +73,34 @@ SECTION = ServiceSection(
     labels={"role_labels": ROLE_LABELS})
 
 
-def _inbox_page(request: Request, current: Current, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    return SECTION.page(request, current, "notifications_inbox.html",
-                        {"items": [], "unread": 0, "unread_only": False, "trouble": None, "no_desk": False,
-                         "back": INBOX, "shown_at_most": SHOWN, **context}, status=status)
+ITEM_KEYS = frozenset({"id", "event_type", "title", "created_at"})  # what each row of the inbox draws
 
 
-def _trouble(request: Request, current: Current, title: str, detail: str | None, status: int) -> HTMLResponse:
-    """The page with what went wrong in place of the list (same heading, so the section stays recognisable)."""
-    return _inbox_page(request, current, {"trouble": {"title": translate(request, title),
-                                                      "detail": translate(request, detail) if detail else None}},
-                       status=status)
-
-
-def _readable(body: Any) -> bool:
-    return (isinstance(body, dict) and isinstance(body.get("items"), list) and isinstance(body.get("unread"), int)
-            and all(isinstance(item, dict) and {"id", "event_type", "title", "created_at"} <= item.keys()
-                    for item in body["items"]))
+@answers
+async def _inbox_view(request: Request, current: Current, unread_only: bool, *, errors: list[str] | None = None,
+                      status: int = 200) -> Response:
+    """The inbox, or, with ``errors``, the inbox a refused mark-read form came back to (like a refused form of
+    the other sections, drawn again with the service's reasons)."""
+    # 403: no organisation and no role with a desk, so nothing is routed to this person; not a refusal to show.
+    body = await SECTION.read(request, current, "/inbox", {"unread_only": unread_only, "limit": SHOWN},
+                              keys=("unread",), lists=("items",), instead={403: None})
+    no_desk = body is None
+    body = {"items": [], "unread": 0} if no_desk else body
+    if not isinstance(body["unread"], int) or not all(
+            isinstance(item, dict) and ITEM_KEYS <= item.keys() for item in body["items"]):
+        return SECTION.unreadable(request, current)
+    items = [{**item, "page": page_of(str(item["event_type"]), item.get("subject"))} for item in body["items"]]
+    return SECTION.page(request, current, "notifications_inbox.html", {
+        "items": items, "unread": body["unread"], "unread_only": unread_only, "no_desk": no_desk,
+        "errors": errors or [], "back": INBOX + ("?unread_only=true" if unread_only else ""),
+        "shown_at_most": SHOWN}, status=status)
 
 
 @router.get(INBOX, response_class=HTMLResponse)
 @answers
 async def inbox(request: Request) -> Response:
     current = await _signed_in(request, STAFF_ROLES)
-    unread_only = request.query_params.get("unread_only") == "true"
-    try:
-        status, body = await SECTION.get(request, "/inbox", {"unread_only": unread_only, "limit": SHOWN})
-    except ServiceUnavailable:
-        return _trouble(request, current, UNAVAILABLE_TITLE, UNAVAILABLE_DETAIL, 503)
-    if status == 403:  # no organisation and no role with a desk: nothing is routed to this person
-        return _inbox_page(request, current, {"no_desk": True})
-    if status != 200:
-        refusal = Refusal.of(status, body)
-        return _trouble(request, current, refusal.title, refusal.detail, status if 400 <= status < 600 else 502)
-    if not _readable(body):
-        return _trouble(request, current, UNAVAILABLE_TITLE, UNEXPECTED_DETAIL, 502)
-    items = [{**item, "page": page_of(str(item["event_type"]), item.get("subject"))} for item in body["items"]]
-    return _inbox_page(request, current, {"items": items, "unread": body["unread"], "unread_only": unread_only,
-                                          "back": INBOX + ("?unread_only=true" if unread_only else "")})
+    return await _inbox_view(request, current, request.query_params.get("unread_only") == "true")
 
 
 @router.post(INBOX + "/{message_id}/read", response_class=HTMLResponse)
@@ -125,10 +116,10 @@ async def mark_read(request: Request, message_id: uuid.UUID) -> Response:
     try:
         status, body = await call_service(request, SERVICE, "POST", f"/inbox/{message_id}/read")
     except ServiceUnavailable:
-        return _trouble(request, current, UNAVAILABLE_TITLE, UNAVAILABLE_DETAIL, 503)
-    if status == 404:
-        return _trouble(request, current, Refusal.of(status, body).title, NOT_FOUND_DETAIL, 404)
+        return SECTION.unavailable(request, current)
     if status != 200:
         refusal = Refusal.of(status, body)
-        return _trouble(request, current, refusal.title, refusal.detail, status if 400 <= status < 600 else 502)
+        reason = translate(request, NOT_FOUND_DETAIL) if status == 404 else refusal.detail or refusal.title
+        return await _inbox_view(request, current, QueryParams(urlsplit(back).query).get("unread_only") == "true",
+                                 errors=[reason], status=status if 400 <= status < 600 else 502)
     return redirect(back)

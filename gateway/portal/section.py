@@ -52,17 +52,25 @@ def answers(page: Callable[..., Coroutine[Any, Any, Response]]) -> Callable[...,
 @dataclass(frozen=True)
 class Read:
     """A read the page cannot do without: the service must answer 200 with an ``expect`` that has the ``keys``
-    and holds a list at each of the ``lists``."""
+    and holds a list at each of the ``lists``. A status in ``instead`` is an answer the page draws itself, not a
+    refusal (the inbox's 403 for staff with no desk): the read gives the value it maps to in place of the body."""
 
     path: str
     params: dict[str, Any] | None = None
     expect: type = dict
     keys: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
+    instead: dict[int, Any] = field(default_factory=dict)
 
     def readable(self, body: Any) -> bool:
         return isinstance(body, self.expect) and all(key in body for key in self.keys) and all(
             isinstance(body.get(key), list) for key in self.lists)
+
+    def refuses(self, status: int) -> bool:
+        return status != 200 and status not in self.instead
+
+    def given(self, status: int, body: Any) -> Any:
+        return body if status == 200 else self.instead[status]
 
 
 @dataclass(frozen=True)
@@ -109,24 +117,27 @@ class ServiceSection:
             raise PageAnswer(self.unavailable(request, current)) from None
 
     async def read(self, request: Request, current: Current, path: str, params: dict[str, Any] | None = None, *,
-                   expect: type = dict, keys: tuple[str, ...] = (), lists: tuple[str, ...] = ()) -> Any:
+                   expect: type = dict, keys: tuple[str, ...] = (), lists: tuple[str, ...] = (),
+                   instead: dict[int, Any] | None = None) -> Any:
         """The body of one `Read` (see `read_all`)."""
-        (body,) = await self.read_all(request, current, Read(path, params, expect, keys, lists))
+        (body,) = await self.read_all(request, current, Read(path, params, expect, keys, lists, instead or {}))
         return body
 
     async def read_all(self, request: Request, current: Current, *reads: Read | Awaitable[Any]) -> list[Any]:
         """Everything read at once: a `Read` gives its body, anything else (an optional read, reference data)
-        its own result. Else the page answers (`PageAnswer`): 503 when the service cannot be reached; the
-        service's refusal of the first `Read` it refused; 502 when a `Read` came back in a shape it cannot use."""
+        its own result (a status the `Read` takes ``instead``, the value for it). Else the page answers
+        (`PageAnswer`): 503 when the service cannot be reached; the service's refusal of the first `Read` it
+        refused; 502 when a `Read` came back in a shape it cannot use."""
         results = await self.reach(request, current, asyncio.gather(
             *(self.get(request, read.path, read.params) if isinstance(read, Read) else read for read in reads)))
         checked = [(read, answer) for read, answer in zip(reads, results, strict=True) if isinstance(read, Read)]
-        for _, (status, body) in checked:
-            if status != 200:
+        for read, (status, body) in checked:
+            if read.refuses(status):
                 raise PageAnswer(self.refused(request, current, Refusal.of(status, body)))
-        if not all(read.readable(body) for read, (_, body) in checked):
+        if not all(read.readable(body) for read, (status, body) in checked if status == 200):
             raise PageAnswer(self.unreadable(request, current))
-        return [answer[1] if isinstance(read, Read) else answer for read, answer in zip(reads, results, strict=True)]
+        return [read.given(*answer) if isinstance(read, Read) else answer
+                for read, answer in zip(reads, results, strict=True)]
 
     async def optional(self, request: Request, path: str, params: dict[str, Any] | None = None, *,
                        expect: type = list, default: Any = None) -> Any:

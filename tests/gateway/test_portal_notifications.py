@@ -120,6 +120,7 @@ async def test_a_registrar_reads_the_desk_and_the_header_count_follows_per_perso
     assert application_id not in analysts.text and header_count(analysts.text) is None
     refused = await aliya.post(f"/notifications/{message_id}/read", data={"csrf_token": hidden_token(analysts.text)})
     assert refused.status_code == 403 and 'id="inbox-trouble"' in refused.text
+    assert 'id="no-desk"' in refused.text  # the form came back to the page it was on, the service's reason above
     assert header_count((await yerlan.get("/notifications")).text) == 1  # the analyst marked nothing
 
     # A form without the session's token changes nothing; a message that is not on one's desks answers 404.
@@ -127,6 +128,7 @@ async def test_a_registrar_reads_the_desk_and_the_header_count_follows_per_perso
     assert forged.status_code == 403 and header_count((await yerlan.get("/notifications")).text) == 1
     missing = await yerlan.post(f"/notifications/{uuid.uuid4()}/read", data={"csrf_token": hidden_token(theirs.text)})
     assert missing.status_code == 404 and "Traceback" not in missing.text
+    assert "This message is not in your inbox" in text_of(missing.text) and 'id="inbox"' in missing.text
     # A "next" that leaves the inbox is not followed.
     elsewhere = await yerlan.post(f"/notifications/{message_id}/read",
                                   data={"csrf_token": hidden_token(theirs.text), "next": "https://evil.example/"})
@@ -156,6 +158,23 @@ async def test_a_notifications_service_that_is_down_gives_the_unavailable_page(m
         marked = await browser.post(f"/notifications/{uuid.uuid4()}/read",
                                     data={"csrf_token": hidden_token(page.text)})
         assert marked.status_code == 503 and "The notifications service is unavailable" in marked.text
+    finally:
+        for client in opened:
+            await client.aclose()
+
+
+async def test_an_answer_the_inbox_cannot_read_gives_the_unreadable_page(make_gateway: GatewayFactory) -> None:
+    """A notifications URL that leads to another service (here the echo upstream, which answers every path 200
+    with its own JSON): the page says it cannot read the answer, with 502, rather than drawing nonsense."""
+    gateway = await _with_staff(await make_gateway())
+    opened, open_browser = _browsers(gateway)
+    try:
+        browser = open_browser()
+        await sign_in(browser, DANA)
+        page = await browser.get("/notifications")
+        assert page.status_code == 502 and "Traceback" not in page.text
+        assert "The notifications service gave an answer this page cannot read." in text_of(page.text)
+        assert 'id="inbox"' not in page.text
     finally:
         for client in opened:
             await client.aclose()
