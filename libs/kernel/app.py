@@ -14,6 +14,7 @@ import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kernel.asyncapi import asyncapi_document, event_schema
 from kernel.bus import Bus, StreamSpec
 from kernel.consumer import ConsumerLoop, DeadLetter, DeadLetterLoop, Subscription, replay_dead_letter
-from kernel.db import create_engine, create_sessionmaker, is_postgres
+from kernel.db import create_engine, create_sessionmaker, is_postgres, utcnow
 from kernel.deadlines import DeadlineSpec, DeadlineSweeper
 from kernel.docs import install_offline_docs
 from kernel.events import EventData, stream_name, stream_subjects
@@ -59,6 +60,8 @@ class ServiceDefinition:
     background: Sequence[BackgroundTask] = ()
     # Set by a service that stores deadlines: the lifespan then runs a DeadlineSweeper.
     deadlines: DeadlineSpec | None = None
+    # The service's clock for what is due when (tests move it); routes read it as state.definition.clock.
+    clock: Callable[[], datetime] = utcnow
 
     def __post_init__(self) -> None:
         if self.deadlines is not None:

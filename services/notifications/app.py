@@ -47,6 +47,7 @@ def definition(settings: NotificationsSettings | None = None, *,
                     WebhookDispatcher(settings, skip_locked=skip_locked, clock=clock),
                     Mailer(settings, skip_locked=skip_locked, clock=clock),
                     DigestSweeper(settings, skip_locked=skip_locked, clock=clock)],
+        clock=clock,
     )
 
 

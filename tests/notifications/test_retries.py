@@ -239,3 +239,29 @@ async def test_a_retry_that_comes_due_goes_out_while_fresh_events_keep_arriving(
             assert stream >= 2  # it went out while the others kept coming, not before them
     finally:
         await receiver.stop()
+
+
+async def test_a_redelivery_is_due_at_once_by_the_services_clock(make_database, nats_server, signer, public_key):
+    """A person's redelivery is stamped due by the service's clock (the one the dispatcher goes by), so it
+    leaves at once even when that clock is behind the wall clock."""
+    receiver = Receiver()
+    await receiver.start()
+    clock = OffsetClock()
+    clock.offset = -timedelta(days=1)
+    settings = notifications_settings(await make_database("notifications"), nats_server.url, public_key)
+    union = uuid.uuid4()
+    try:
+        async with notifications_service(settings, signer, clock=clock) as service, \
+                Publisher(nats_server.url) as bus:
+            endpoint = await register_endpoint(service, union, receiver.url)
+            receiver.secrets = [endpoint["secret"]]
+            await bus.publish(cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]))
+            await eventually(lambda: _received(receiver, 1), what="the first delivery")
+            (delivery,) = await _deliveries(service)
+            again = await service.client.post(
+                f"/webhook-endpoints/{endpoint['id']}/deliveries/{delivery.id}/redeliver",
+                headers=organisation_headers(service, union))
+            assert again.status_code == 200, again.text
+            await eventually(lambda: _received(receiver, 2), what="the redelivery")
+    finally:
+        await receiver.stop()

@@ -72,7 +72,8 @@ async def get_endpoint(endpoint_id: uuid.UUID, session: SessionDep, identity: Cu
 @router.patch("/{endpoint_id}", summary="Change the URL or description, disable or re-enable")
 async def update_endpoint(endpoint_id: uuid.UUID, body: EndpointUpdate, session: SessionDep,
                           identity: CurrentIdentity, state: StateDep) -> EndpointPublic:
-    endpoint = await service.change(session, endpoint_id, body=body, identity=identity, settings=_settings(state))
+    endpoint = await service.change(session, endpoint_id, body=body, identity=identity, settings=_settings(state),
+                                    now=state.definition.clock())
     await session.commit()
     return _public(endpoint)
 
@@ -106,7 +107,8 @@ async def list_deliveries(endpoint_id: uuid.UUID, session: SessionDep, identity:
 
 @router.post("/{endpoint_id}/deliveries/{delivery_id}/redeliver", summary="Send one delivery again now")
 async def redeliver(endpoint_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep,
-                    identity: CurrentIdentity) -> DeliveryPublic:
-    delivery = await service.redeliver(session, endpoint_id, delivery_id, identity=identity)
+                    identity: CurrentIdentity, state: StateDep) -> DeliveryPublic:
+    delivery = await service.redeliver(session, endpoint_id, delivery_id, identity=identity,
+                                       now=state.definition.clock())
     await session.commit()
     return _delivery(delivery, [])

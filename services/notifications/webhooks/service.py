@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +58,8 @@ async def require_own(session: AsyncSession, endpoint_id: uuid.UUID, identity: I
 
 
 async def change(session: AsyncSession, endpoint_id: uuid.UUID, *, body: EndpointUpdate, identity: Identity,
-                 settings: NotificationsSettings) -> WebhookEndpoint:
+                 settings: NotificationsSettings, now: datetime) -> WebhookEndpoint:
+    """``now`` is the service's clock: what waited for a re-enabled endpoint is due at once by it."""
     endpoint = await require_own(session, endpoint_id, identity)
     if body.url is not None:
         endpoint.url = await checked_url(body.url, settings)
@@ -70,7 +71,7 @@ async def change(session: AsyncSession, endpoint_id: uuid.UUID, *, body: Endpoin
         endpoint.failing_since = None
         await session.execute(update(WebhookDelivery).where(
             WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")  # type: ignore[arg-type]
-            .values(next_attempt_at=utcnow(), attempts=0))
+            .values(next_attempt_at=now, attempts=0))
         wakeup.mark(session, "webhooks")
     elif body.enabled is False and endpoint.enabled:
         endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, utcnow(), "disabled by its owner"
@@ -137,13 +138,14 @@ async def deliveries(session: AsyncSession, endpoint: WebhookEndpoint, *, status
 
 
 async def redeliver(session: AsyncSession, endpoint_id: uuid.UUID, delivery_id: uuid.UUID, *,
-                    identity: Identity) -> WebhookDelivery:
-    """Send a delivery again now, whatever became of it (delivered, failed or still waiting)."""
+                    identity: Identity, now: datetime) -> WebhookDelivery:
+    """Send a delivery again now (by the service's clock), whatever became of it (delivered, failed or
+    still waiting)."""
     endpoint = await require_own(session, endpoint_id, identity)
     delivery = await session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound("delivery")
-    delivery.status, delivery.next_attempt_at, delivery.attempts = "pending", utcnow(), 0
+    delivery.status, delivery.next_attempt_at, delivery.attempts = "pending", now, 0
     delivery.lease_until = delivery.lease_owner = None
     delivery.delivered_at = None
     session.add(delivery)
