@@ -43,7 +43,7 @@ NAVIGATION = {
     "en": ("Sections", ["Registry", "Bargaining", "Commissions", "Disputes", "Notifications", "Reports",
                         "Administration"]),
 }
-REAL_SERVICES = ("registry", "bargaining", "disputes")
+REAL_SERVICES = ("registry", "bargaining", "disputes", "notifications")
 SWITCH = {"kk": ("Тіл", "Қазақша"), "ru": ("Язык", "Русский"), "en": ("Language", "English")}
 
 pytestmark = [
@@ -82,9 +82,8 @@ class Platform:
 
 @pytest.fixture
 def platform(tmp_path: Path, nats_server: NatsServer) -> Iterator[Platform]:
-    """The gateway under uvicorn with the real registry, bargaining and disputes services behind it (each its own
-    SQLite file, one real nats-server, so the registry's events reach the others); notifications is the echo
-    upstream."""
+    """The gateway under uvicorn with the real registry, bargaining, disputes and notifications services behind
+    it (each its own SQLite file, one real nats-server, so the registry's events reach the others)."""
     private_key, public_key = generate_keypair()
     services = {name: ServiceProcess(name, {
         f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/{name}.db",
@@ -233,13 +232,15 @@ def test_an_administrator_creates_a_staff_account_and_issues_and_revokes_an_api_
             expect(page.get_by_role("heading", level=1)).to_have_text("API key issued")
             key = page.locator("#issued-secret").inner_text()
             assert key.startswith("ntc_")
-            assert httpx.get(f"{portal_url}/api/v1/notifications/x", headers={"X-API-Key": key}).status_code == 200
+            assert httpx.get(f"{portal_url}/api/v1/notifications/inbox/unread-count",
+                             headers={"X-API-Key": key}).status_code == 200
             page.get_by_role("link", name="Back to the API keys").click()
             expect(page.get_by_text(key)).to_have_count(0)
             page.get_by_role("button", name=f"Revoke {key[:12]} Employer HR system").click()
             expect(page).to_have_url(portal_url + "/admin/api-keys")
             expect(page.get_by_role("cell", name="revoked", exact=True)).to_be_visible()
-            assert httpx.get(f"{portal_url}/api/v1/notifications/x", headers={"X-API-Key": key}).status_code == 401
+            assert httpx.get(f"{portal_url}/api/v1/notifications/inbox/unread-count",
+                             headers={"X-API-Key": key}).status_code == 401
             page.goto(portal_url + "/admin/audit")
             for action in ("staff.created", "api_key.created", "api_key.revoked"):
                 expect(page.get_by_role("rowheader", name=action, exact=True).first).to_be_visible()
