@@ -4,8 +4,12 @@ disabled and its owner e-mailed; a person can redeliver."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -36,61 +40,71 @@ async def _all_attempted(service: RunningService, attempts: int, n: int = EVENTS
     return len(rows) == n and all(d.attempts >= attempts and d.lease_owner is None for d in rows)
 
 
-async def test_a_receiver_down_for_an_hour_gets_every_event_exactly_once_after_recovery(
-        make_database, nats_server, signer, public_key):
-    receiver = Receiver()
+@contextlib.asynccontextmanager
+async def _one_endpoint(make_database, nats_server, signer, public_key, receiver: Receiver, clock: OffsetClock,
+                        **overrides: Any) -> AsyncIterator[tuple[RunningService, Publisher, dict, uuid.UUID]]:
+    """A running service, a bus to publish on and one organisation's endpoint at ``receiver`` (its secret
+    given to the receiver); the receiver is stopped afterwards."""
     await receiver.start()
-    clock = OffsetClock()
-    settings = notifications_settings(await make_database("notifications"), nats_server.url, public_key)
+    settings = notifications_settings(await make_database("notifications"), nats_server.url, public_key,
+                                      **overrides)
     union = uuid.uuid4()
     try:
         async with notifications_service(settings, signer, clock=clock) as service, \
                 Publisher(nats_server.url) as bus:
             endpoint = await register_endpoint(service, union, receiver.url)
             receiver.secrets = [endpoint["secret"]]
-            await receiver.stop()  # down: connections refused
-            events = [cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]) for _ in range(EVENTS)]
-            for event in events:
-                await bus.publish(event)
-            await eventually(lambda: _all_attempted(service, 1), what="first attempts failed")
-            # The retry schedule within the hour: +5 s, +5 min, +30 min (jitter off in tests).
-            for minutes, attempts in ((0.1, 2), (5.1, 3), (30.1, 4)):
-                clock.advance(minutes=minutes)
-                await eventually(lambda a=attempts: _all_attempted(service, a), what=f"attempt {attempts}")
-            clock.advance(minutes=24)  # an hour since the outage began; the next try is 2 h after the last
-            assert receiver.received == []
-            rows = await _deliveries(service)
-            assert {d.status for d in rows} == {"pending"} and {d.attempts for d in rows} == {4}
-            refused = "ClientConnectorError: Cannot connect to host 127.0.0.1"
-            assert all(d.last_status_code is None and refused in (d.last_error or "") for d in rows)
-
-            await receiver.start()  # recovered
-            clock.advance(hours=2)
-            await eventually(lambda: _received(receiver, EVENTS), what="every event after recovery")
-            await eventually(lambda: _all_delivered(service), what="deliveries marked delivered")
-            clock.advance(hours=48)  # nothing more is owed, however long we wait
-            await _settle()
-            assert receiver.ids() == {e.id: 1 for e in events}
-            assert all(r.verified for r in receiver.received)
-            log = await service.client.get(f"/webhook-endpoints/{endpoint['id']}/deliveries",
-                                           headers=organisation_headers(service, union))
-            for delivery in log.json()["items"]:
-                assert [a["status_code"] for a in delivery["log"]] == [None, None, None, None, 204]
-            # The endpoint failed for an hour, not for days: still enabled, and healthy again.
-            view = (await service.client.get(f"/webhook-endpoints/{endpoint['id']}",
-                                             headers=organisation_headers(service, union))).json()
-            assert view["enabled"] is True and view["failing_since"] is None
-
-            # A person asks for one again: it is sent again, with the same webhook-id.
-            first = log.json()["items"][0]
-            again = await service.client.post(
-                f"/webhook-endpoints/{endpoint['id']}/deliveries/{first['id']}/redeliver",
-                headers=organisation_headers(service, union))
-            assert again.status_code == 200 and again.json()["status"] == "pending"
-            await eventually(lambda: _received(receiver, EVENTS + 1), what="the redelivery")
-            assert receiver.ids()[first["event_id"]] == 2
+            yield service, bus, endpoint, union
     finally:
         await receiver.stop()
+
+
+async def test_a_receiver_down_for_an_hour_gets_every_event_exactly_once_after_recovery(
+        make_database, nats_server, signer, public_key):
+    receiver, clock = Receiver(), OffsetClock()
+    async with _one_endpoint(make_database, nats_server, signer, public_key, receiver,
+                             clock) as (service, bus, endpoint, union):
+        await receiver.stop()  # down: connections refused
+        events = [cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]) for _ in range(EVENTS)]
+        for event in events:
+            await bus.publish(event)
+        await eventually(lambda: _all_attempted(service, 1), what="first attempts failed")
+        # The retry schedule within the hour: +5 s, +5 min, +30 min (jitter off in tests).
+        for minutes, attempts in ((0.1, 2), (5.1, 3), (30.1, 4)):
+            clock.advance(minutes=minutes)
+            await eventually(lambda a=attempts: _all_attempted(service, a), what=f"attempt {attempts}")
+        clock.advance(minutes=24)  # an hour since the outage began; the next try is 2 h after the last
+        assert receiver.received == []
+        rows = await _deliveries(service)
+        assert {d.status for d in rows} == {"pending"} and {d.attempts for d in rows} == {4}
+        refused = "ClientConnectorError: Cannot connect to host 127.0.0.1"
+        assert all(d.last_status_code is None and refused in (d.last_error or "") for d in rows)
+
+        await receiver.start()  # recovered
+        clock.advance(hours=2)
+        await eventually(lambda: _received(receiver, EVENTS), what="every event after recovery")
+        await eventually(lambda: _all_delivered(service), what="deliveries marked delivered")
+        clock.advance(hours=48)  # nothing more is owed, however long we wait
+        await _settle()
+        assert receiver.ids() == {e.id: 1 for e in events}
+        assert all(r.verified for r in receiver.received)
+        log = await service.client.get(f"/webhook-endpoints/{endpoint['id']}/deliveries",
+                                       headers=organisation_headers(service, union))
+        for delivery in log.json()["items"]:
+            assert [a["status_code"] for a in delivery["log"]] == [None, None, None, None, 204]
+        # The endpoint failed for an hour, not for days: still enabled, and healthy again.
+        view = (await service.client.get(f"/webhook-endpoints/{endpoint['id']}",
+                                         headers=organisation_headers(service, union))).json()
+        assert view["enabled"] is True and view["failing_since"] is None
+
+        # A person asks for one again: it is sent again, with the same webhook-id.
+        first = log.json()["items"][0]
+        again = await service.client.post(
+            f"/webhook-endpoints/{endpoint['id']}/deliveries/{first['id']}/redeliver",
+            headers=organisation_headers(service, union))
+        assert again.status_code == 200 and again.json()["status"] == "pending"
+        await eventually(lambda: _received(receiver, EVENTS + 1), what="the redelivery")
+        assert receiver.ids()[first["event_id"]] == 2
 
 
 async def test_retry_after_is_honoured_and_410_disables_the_endpoint(make_database, nats_server, signer,
@@ -200,8 +214,6 @@ async def _all_delivered(service: RunningService):
 
 
 async def _settle() -> None:
-    import asyncio
-
     await asyncio.sleep(1.0)
 
 
@@ -210,58 +222,37 @@ async def test_a_retry_that_comes_due_goes_out_while_fresh_events_keep_arriving(
     """Fresh deliveries reach the dispatcher without a look at the table; the table is still looked at
     every poll, so a retry that has come due goes out even when a new event arrives every few
     milliseconds and the dispatcher never waits out a whole poll."""
-    import asyncio
-
-    receiver = Receiver(status=503)
-    await receiver.start()
-    clock = OffsetClock()
-    settings = notifications_settings(await make_database("notifications"), nats_server.url, public_key,
-                                      dispatch_poll_seconds=0.5)
-    union = uuid.uuid4()
-    try:
-        async with notifications_service(settings, signer, clock=clock) as service, \
-                Publisher(nats_server.url) as bus:
-            endpoint = await register_endpoint(service, union, receiver.url)
-            receiver.secrets = [endpoint["secret"]]
-            first = cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union])
-            await bus.publish(first)
-            await eventually(lambda: _all_attempted(service, 1, n=1), what="the first attempt failed")
-            receiver.status = 204
-            clock.advance(seconds=6)  # its retry (+5 s) is due
-            loop = asyncio.get_running_loop()
-            ends = loop.time() + 5
-            stream = 0
-            while loop.time() < ends and receiver.ids()[first.id] < 2:
-                await bus.publish(cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]))
-                stream += 1
-                await asyncio.sleep(0.03)
-            assert receiver.ids()[first.id] == 2, f"the retry did not go out during {stream} fresh events"
-            assert stream >= 2  # it went out while the others kept coming, not before them
-    finally:
-        await receiver.stop()
+    receiver, clock = Receiver(status=503), OffsetClock()
+    async with _one_endpoint(make_database, nats_server, signer, public_key, receiver, clock,
+                             dispatch_poll_seconds=0.5) as (service, bus, _, union):
+        first = cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union])
+        await bus.publish(first)
+        await eventually(lambda: _all_attempted(service, 1, n=1), what="the first attempt failed")
+        receiver.status = 204
+        clock.advance(seconds=6)  # its retry (+5 s) is due
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + 5
+        stream = 0
+        while loop.time() < ends and receiver.ids()[first.id] < 2:
+            await bus.publish(cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]))
+            stream += 1
+            await asyncio.sleep(0.03)
+        assert receiver.ids()[first.id] == 2, f"the retry did not go out during {stream} fresh events"
+        assert stream >= 2  # it went out while the others kept coming, not before them
 
 
 async def test_a_redelivery_is_due_at_once_by_the_services_clock(make_database, nats_server, signer, public_key):
     """A person's redelivery is stamped due by the service's clock (the one the dispatcher goes by), so it
     leaves at once even when that clock is behind the wall clock."""
-    receiver = Receiver()
-    await receiver.start()
-    clock = OffsetClock()
+    receiver, clock = Receiver(), OffsetClock()
     clock.offset = -timedelta(days=1)
-    settings = notifications_settings(await make_database("notifications"), nats_server.url, public_key)
-    union = uuid.uuid4()
-    try:
-        async with notifications_service(settings, signer, clock=clock) as service, \
-                Publisher(nats_server.url) as bus:
-            endpoint = await register_endpoint(service, union, receiver.url)
-            receiver.secrets = [endpoint["secret"]]
-            await bus.publish(cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]))
-            await eventually(lambda: _received(receiver, 1), what="the first delivery")
-            (delivery,) = await _deliveries(service)
-            again = await service.client.post(
-                f"/webhook-endpoints/{endpoint['id']}/deliveries/{delivery.id}/redeliver",
-                headers=organisation_headers(service, union))
-            assert again.status_code == 200, again.text
-            await eventually(lambda: _received(receiver, 2), what="the redelivery")
-    finally:
-        await receiver.stop()
+    async with _one_endpoint(make_database, nats_server, signer, public_key, receiver,
+                             clock) as (service, bus, endpoint, union):
+        await bus.publish(cloud_event("kz.ntc.bargaining.negotiation.proposed.v1", [union]))
+        await eventually(lambda: _received(receiver, 1), what="the first delivery")
+        (delivery,) = await _deliveries(service)
+        again = await service.client.post(
+            f"/webhook-endpoints/{endpoint['id']}/deliveries/{delivery.id}/redeliver",
+            headers=organisation_headers(service, union))
+        assert again.status_code == 200, again.text
+        await eventually(lambda: _received(receiver, 2), what="the redelivery")
