@@ -2,12 +2,14 @@
 #   make run    start the whole platform (nats-server, four services, gateway, demo data)
 #   make test   run the test suite
 # Both create .venv and install the project into it first, and again whenever
-# pyproject.toml changes.
+# pyproject.toml or requirements.lock changes. Every package is installed at the version
+# pinned in requirements.lock (the versions the tests last passed with); `make lock` pins
+# them again after a change to pyproject.toml's dependencies.
 
 PYTHON      ?= python3
 VENV        ?= .venv
 BIN         := $(VENV)/bin
-# Touched after a successful install; older than pyproject.toml means "install again".
+# Touched after a successful install; older than pyproject.toml or the lock means "install again".
 INSTALLED   := $(VENV)/.installed
 ARGS        ?=
 PYTEST_ARGS ?=
@@ -15,7 +17,7 @@ PYTEST_ARGS ?=
 SUDO        ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv .venv run test bench schemas streams browser-deps clean distclean
+.PHONY: help venv .venv run test bench schemas streams lock browser-deps clean distclean
 
 help:
 	@echo "make run           start the platform on this machine; Ctrl-C stops it"
@@ -24,16 +26,17 @@ help:
 	@echo "make bench         run the benchmarks"
 	@echo "make schemas       publish the event JSON Schemas (refuses a breaking change)"
 	@echo "make streams       declare the JetStream streams and consumers (ARGS='declare --nats-url ...')"
+	@echo "make lock          pin every package again (requirements.lock) after changing pyproject.toml"
 	@echo "make browser-deps  install Debian's chromium for the browser tests (needs root or sudo)"
 	@echo "make clean         remove caches and build leftovers (keeps .venv and the data folder)"
 	@echo "make distclean     clean, and remove .venv too"
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
 	  echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." \
 	       "Run e.g. 'make PYTHON=python3.12 ...'." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -e ".[dev]"
+	$(BIN)/pip install -c requirements.lock -e ".[dev]"
 	@touch $@
 
 venv .venv: $(INSTALLED)
@@ -52,6 +55,13 @@ schemas: $(INSTALLED)
 
 streams: $(INSTALLED)
 	$(BIN)/python -m deploy.streams $(ARGS)
+
+# The lock covers Python 3.11 and newer on every platform (uv's universal resolution), with the
+# dev extra; uv is installed into .venv for this only.
+lock: $(INSTALLED)
+	$(BIN)/pip install -q "uv>=0.13"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --custom-compile-command "make lock" -q -o requirements.lock
 
 browser-deps:
 	@if [ -x /usr/bin/chromium ]; then \
