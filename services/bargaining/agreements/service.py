@@ -121,17 +121,30 @@ def _may_see_request(identity: Identity, request: AccessionRequest) -> bool:
 
 async def accession_requests(session: AsyncSession, negotiation_id: uuid.UUID, *,
                              identity: Identity) -> list[AccessionRequest]:
-    """Every request to join this agreement for staff; for an organisation, those where it is the union or employer."""
-    if await session.get(Negotiation, negotiation_id) is None:
+    """Every request to join this agreement for staff; for an organisation, those where it is the union or employer.
+
+    An organisation that may not know of the negotiation (no party to it, no request on it, and the agreement
+    not open to accession) gets 404, exactly as for a missing id: an empty listing would tell it that the
+    negotiation exists.
+    """
+    negotiation = await session.get(Negotiation, negotiation_id)
+    if negotiation is None:
         raise NotFound("agreement")
     query = select(AccessionRequest).where(AccessionRequest.negotiation_id == negotiation_id)
-    if not is_staff(identity, *STAFF_READERS):
-        if identity.organisation_id is None:
-            return []
-        own = uuid.UUID(identity.organisation_id)
-        query = query.where(or_(AccessionRequest.union_id == own, AccessionRequest.employer_id == own))
-    query = query.order_by(AccessionRequest.requested_on, AccessionRequest.created_at)
-    return list((await session.execute(query)).scalars())
+    if is_staff(identity, *STAFF_READERS):
+        return list((await session.execute(query.order_by(AccessionRequest.requested_on,
+                                                          AccessionRequest.created_at))).scalars())
+    if identity.organisation_id is None:
+        raise NotFound("agreement")
+    own = uuid.UUID(identity.organisation_id)
+    query = query.where(or_(AccessionRequest.union_id == own, AccessionRequest.employer_id == own))
+    rows = list((await session.execute(query.order_by(AccessionRequest.requested_on,
+                                                      AccessionRequest.created_at))).scalars())
+    if not rows and rules.accession_problem(negotiation.level, negotiation.status) is not None:
+        parties = await negotiations.parties_of(session, negotiation.id)
+        if not negotiations.may_read(identity, parties):
+            raise NotFound("agreement")
+    return rows
 
 
 async def answer_accession(session: AsyncSession, negotiation_id: uuid.UUID, request_id: uuid.UUID, *,
