@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.registry import OrganisationRegistered, OrganisationUpdated
@@ -31,16 +31,42 @@ async def apply_organisations_registered(session: AsyncSession,
     } for event, at in registrations], key=["id"], unless_newer="updated_at")
 
 
+class PartyNotYetKnown(Exception):
+    """A change to an organisation whose registration this projection has not applied yet.
+
+    Only an event that overtook its registration (the registration failed once and is being redelivered,
+    so the stream's later events came first) gets here: it fails and is redelivered, instead of being
+    acked with its effect lost (the registration, applied later, would then stand as the latest state).
+    """
+
+
+# Statuses of an organisation the registry has not (yet) registered: no registration event precedes
+# its changes, and it has no place in this projection (the registry emits an update of an applicant).
+NOT_REGISTERED = frozenset({"applicant", "refused"})
+
+
+async def _require_known(session: AsyncSession, organisation_id: uuid.UUID, applied: int, what: str) -> None:
+    """Nothing was changed by a change to ``organisation_id``: fine if the row holds a later change already;
+    if there is no row, its registration has not been applied yet."""
+    if applied == 0 and await session.scalar(select(Party.id).where(Party.id == organisation_id)) is None:
+        raise PartyNotYetKnown(f"{what} of organisation {organisation_id} before its registration")
+
+
 async def apply_status(session: AsyncSession, organisation_id: uuid.UUID, status: str, *, at: datetime) -> None:
     """The registry changed the organisation's status (confirmed, lapsed, liquidated) at ``at``."""
-    await session.execute(update(Party).where(Party.id == organisation_id, Party.updated_at <= at)
-                          .values(registry_status=status, updated_at=at))
+    result = await session.execute(update(Party).where(Party.id == organisation_id, Party.updated_at <= at)
+                                   .values(registry_status=status, updated_at=at))
+    await _require_known(session, organisation_id, result.rowcount, f"status {status}")  # type: ignore[attr-defined]
 
 
 async def apply_organisation_updated(session: AsyncSession, event: OrganisationUpdated, *, at: datetime) -> None:
-    await session.execute(update(Party).where(Party.id == event.organisation_id, Party.updated_at <= at).values(
+    """Public details changed (an update of an organisation not registered, an applicant, changes nothing here)."""
+    result = await session.execute(update(Party).where(
+        Party.id == event.organisation_id, Party.updated_at <= at).values(
         name_kk=event.name_kk, name_ru=event.name_ru, region_code=event.region_code,
         registry_status=event.status, updated_at=at))
+    if event.status not in NOT_REGISTERED:
+        await _require_known(session, event.organisation_id, result.rowcount, "an update")  # type: ignore[attr-defined]
 
 
 async def eligible_party(session: AsyncSession, organisation_id: uuid.UUID, *, pointer: str,
