@@ -162,6 +162,17 @@ async def receive(session: AsyncSession, *, body: ComplaintCreate, identity: Ide
 
 # --- the inspectorate ------------------------------------------------------------------------
 
+def gives_position(text: str, position: str | None) -> bool:
+    """Whether ``text`` contains the complainant's position, as the whole phrase (case and spacing aside).
+
+    A position is often one person's alone in a workplace ("the workshop's shop steward"); its single words
+    (union, chair, driver) are everyday words in findings, so only the whole phrase counts; as for names, one
+    under 4 letters is ignored (it would match inside any text).
+    """
+    phrase = " ".join((position or "").casefold().split())
+    return len(phrase) >= 4 and phrase in " ".join(text.casefold().split())
+
+
 async def start_inspection(session: AsyncSession, complaint_id: uuid.UUID, *, body: InspectionIn,
                            identity: Identity) -> Complaint:
     complaint = await _for_inspectorate(session, complaint_id, identity)
@@ -179,10 +190,11 @@ async def record_findings(session: AsyncSession, complaint_id: uuid.UUID, *, bod
     complaint = await _for_inspectorate(session, complaint_id, identity)
     on = checked_day(body.on, "/on", not_before=complaint.inspection_started_on or complaint.received_on,
                      what="the inspection")
-    if rules.names_complainant(body.findings, complaint.complainant_name, complaint.complainant_contact):
+    if (rules.names_complainant(body.findings, complaint.complainant_name, complaint.complainant_contact)
+            or gives_position(body.findings, complaint.complainant_position)):
         # The detail does not repeat the name: problem answers end up in logs too.
         raise invalid("/findings", "shielded_identity", "the findings go to the employer and must not name the "
-                                                        "complainant or give their contact")
+                                                        "complainant or give their contact or position")
     _move(complaint, ComplaintAction.record_findings)
     complaint.outcome, complaint.findings, complaint.findings_on = body.outcome.value, body.findings, on
     await meet_deadline(session, deadline_key(complaint.id))
