@@ -21,7 +21,9 @@ How it works
   ``on_missed`` hook. All of it commits or none of it does, so an event is never recorded
   without its mark (it would be sent twice) nor a mark without its event (lost). On
   PostgreSQL the row is claimed with ``FOR UPDATE SKIP LOCKED``, so replicas sweeping at the
-  same moment never both emit; SQLite has a single connection, hence a single writer.
+  same moment never both emit; SQLite has a single connection, hence a single writer. Either
+  way the mark is written only if the row still holds the version the sweeper read, so two
+  processes over one SQLite file (a restart overlapping the old process) do not both emit either.
   The outbox relay then publishes the events as it does for any other.
 
 Choices worth knowing
@@ -59,8 +61,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import structlog
 from prometheus_client import Counter
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Uuid, and_, or_, select
+from sqlalchemy import JSON, Column, Index, Uuid, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, SQLModel
 
 from kernel.calendar import KAZAKHSTAN, kazakhstan_now
@@ -425,13 +428,23 @@ class DeadlineSweeper:
             if deadline is None or emission is None:
                 await session.rollback()
                 return None
+            # The mark is claimed first, on the version just read: if anyone changed the row since (another
+            # sweeper marked it, a business transaction met or moved it), nothing is claimed and nothing is
+            # emitted; the next pass looks again. Row locks alone do not guarantee it: a sweeper in another
+            # process over the same SQLite file reads without any lock, and so does one built without
+            # skip_locked on PostgreSQL.
+            mark = "approaching_emitted_at" if emission is Emission.approaching else "missed_emitted_at"
+            marks = {mark: utcnow(), "version": deadline.version + 1}
+            table = Deadline.__table__  # type: ignore[attr-defined]
+            claimed = await session.execute(update(table).where(table.c.id == deadline.id,
+                                                                table.c.version == deadline.version).values(marks))
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                await session.rollback()
+                return None
+            for name, value in marks.items():
+                set_committed_value(deadline, name, value)  # what the row now holds; nothing left to flush
             event_class = self.spec.approaching if emission is Emission.approaching else self.spec.missed
             record_event(session, event_class.from_deadline(deadline), source=self.source)
-            if emission is Emission.approaching:
-                deadline.approaching_emitted_at = utcnow()
-            else:
-                deadline.missed_emitted_at = utcnow()
-            deadline.version += 1
             if emission is Emission.missed and self.spec.on_missed is not None:
                 await self.spec.on_missed(session, deadline)
             await session.commit()
