@@ -18,6 +18,7 @@ from contracts.bargaining import DisagreementProtocolSigned
 from kernel.consumer import Subscription
 from kernel.events import CloudEvent
 from services.disputes.collective.service import open_draft
+from services.disputes.consumers.registry import data_of
 from services.disputes.parties.models import Party
 
 
@@ -27,7 +28,7 @@ class PartiesNotYetKnown(Exception):
 
 async def on_bargaining_event(session: AsyncSession, event: CloudEvent) -> None:
     if event.type == DisagreementProtocolSigned.event_type:
-        protocol = DisagreementProtocolSigned.model_validate(event.data)
+        protocol = data_of(DisagreementProtocolSigned, event)
         known = set((await session.execute(select(Party.id).where(Party.id.in_(protocol.audience)))).scalars())
         missing = sorted(str(party) for party in set(protocol.audience) - known)
         if missing:
