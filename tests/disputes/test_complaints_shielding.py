@@ -53,3 +53,30 @@ async def test_findings_giving_the_complainants_position_are_refused(disputes: R
         "on": "2026-03-20", "outcome": "upheld",
         "findings": "A shop steward's union activity was the reason for the threats; the workshop was told to stop."})
     assert recorded.status_code == 200, recorded.text
+
+
+async def test_the_access_log_tells_which_credential_of_the_union_read_the_record(disputes: RunningService) -> None:
+    """An organisation holds several credentials (its ERP's key, its portal client ...): the audit of a read of
+    the complainant's identity names the one that read it, not only the organisation."""
+    service, client = disputes, disputes.client
+    union = await add_party(service, "primary_union_organisation", "Профсоюз")
+    employer = await add_party(service, "employer", "АО Комбинат")
+    filed = await client.post("/complaints", headers=service.headers(
+        organisation_id=union, roles={"union"}, subject="union-erp-key"), json={
+        "category": "threat_of_dismissal", "employer_id": employer, "union_id": union,
+        "complainant": {"name": "Айгерим Сапарова"}, "description": "Told to leave the union.",
+        "received_on": "2026-03-02"})
+    assert filed.status_code == 201, filed.text
+    url = f"/complaints/{filed.json()['id']}"
+    portal = service.headers(organisation_id=union, roles={"union"}, subject="union-portal-client")
+    assert (await client.get(url, headers=portal)).status_code == 200
+    assert (await client.get("/complaints", headers=portal)).status_code == 200
+
+    log = (await client.get(f"{url}/access-log", headers=staff(service, "labour_inspector"))).json()["items"]
+
+    by_action = {r["action"]: r for r in log}
+    assert by_action["received"]["actor"] == f"organisation:{union}"
+    assert by_action["received"]["detail"]["credential"] == "organisation-key:union-erp-key"
+    for action in ("read", "listed"):
+        assert by_action[action]["actor"] == f"organisation:{union}"
+        assert by_action[action]["detail"]["credential"] == "organisation-key:union-portal-client"

@@ -55,6 +55,10 @@ def view_of(identity: Identity, complaint: Complaint) -> View | None:
 def audit(session: AsyncSession, complaint: Complaint, identity: Identity | str, action: str,
           **detail: Any) -> None:
     actor = identity if isinstance(identity, str) else identity.actor
+    if isinstance(identity, Identity) and identity.organisation_id is not None:
+        # ``actor`` names an organisation's credential by the organisation alone; it holds several (its system's
+        # key, its portal client ...), and the log must tell which one read the complainant's identity.
+        detail = {**detail, "credential": f"{identity.kind}:{identity.subject}"}
     session.add(ComplaintAccess(complaint_id=complaint.id, actor=actor, action=action, detail=detail))
 
 
