@@ -7,6 +7,8 @@ with a growing delay; a message that cannot be an event is terminated; after
 ``max_deliver`` attempts JetStream gives up and publishes an advisory, which a
 dead-letter stream captures, so the dead-letter table is filled even if this process
 was down when the advisory was sent. A person can inspect and replay a dead letter.
+A batch that takes longer than half the ack window tells JetStream it is in progress, so
+that another replica is not handed the same events meanwhile.
 
 The loop is supervised: it re-binds its durable pull consumer after the connection
 comes back, and re-declares it if the server lost it.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,6 +177,8 @@ class ConsumerLoop:
         self.idle_check_every = idle_check_every
         self.last_errors: dict[str, str] = {}
         self.bound = asyncio.Event()
+        # How long JetStream waits for a delivery's ack before delivering it again (seconds).
+        self.ack_window = self.spec.config().ack_wait or 30.0
 
     @property
     def spec(self) -> ConsumerSpec:
@@ -225,10 +229,39 @@ class ConsumerLoop:
                         await js.consumer_info(self.subscription.stream, self.subscription.durable)
                     continue
                 idle = 0
-                await self.handle_batch(messages)
+                async with self._still_working(messages):
+                    await self.handle_batch(messages)
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    @contextlib.asynccontextmanager
+    async def _still_working(self, messages: list[Msg]) -> AsyncIterator[None]:
+        """Tell JetStream the batch is in hand while it is applied.
+
+        A delivery not acked within the ack window (the first back-off step, 1 s in production) is
+        delivered again. A batch that takes longer (a slow disk, a large batch, a handler that
+        waits) would come back while it is still being applied: the inbox refuses the repeat, but
+        each one counts towards max_deliver, and an event applied in the end could reach the dead
+        letters. So every half window each message not yet answered gets "in progress" (+WPI),
+        which restarts its window. A batch done within half a window sends nothing."""
+        window = self.ack_window
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(window / 2)
+                for message in messages:
+                    if not message.is_acked:  # acked, nak'd or terminated by now: nothing to extend
+                        with contextlib.suppress(Exception):
+                            await message.in_progress()
+
+        beating = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
 
     async def handle_batch(self, messages: list[Msg]) -> None:
         """Apply a fetched batch in one transaction (one commit, then every ack).

@@ -338,3 +338,36 @@ async def test_a_repeat_is_refused_by_the_inbox_row_before_its_handler_runs(harn
     # Another consumer keeps its own record of what it applied.
     assert await apply_once(sessionmaker, "other-tests", event, counting) is True
     assert await effects(sessionmaker, "once") == 2
+
+
+class Slow(Behaviour):
+    """A handler that takes longer than the consumer's ack window for each event."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.calls = 0
+
+    async def __call__(self, session: AsyncSession, event: CloudEvent) -> None:
+        self.calls += 1
+        await asyncio.sleep(self.seconds)
+        await super().__call__(session, event)
+
+
+async def test_a_batch_that_outlasts_the_ack_window_is_not_delivered_again_while_it_is_applied(harness):
+    """Two replicas share the durable consumer: while one applies a slow batch, the other fetches. Past the
+    ack window JetStream would hand the batch's events to the idle one (which the inbox then refuses, each
+    time counting towards max_deliver), unless the busy one says the batch is in hand."""
+    bus, sessionmaker = harness
+    behaviour = Slow(0.4)
+    busy, idle = (make_loop(bus, sessionmaker, behaviour) for _ in range(2))  # ack window 0.3 s
+    assert busy.ack_window == pytest.approx(0.3)
+    async with started(busy, idle):
+        await asyncio.wait_for(asyncio.gather(busy.bound.wait(), idle.bound.wait()), timeout=10)
+        for n in range(3):
+            await publish(bus, f"slow {n}")  # ~1.2 s of work, four ack windows
+        await eventually(lambda: _acked(bus), what="the slow events acked", timeout=20)
+        await asyncio.sleep(0.6)  # two more windows: anything delivered again would show now
+        info = await bus.jetstream().consumer_info("SAMPLE_EVENTS", "tests-sample")
+    assert info.delivered.consumer_seq == 3  # three deliveries in all: none of the events came again
+    assert await effects(sessionmaker) == 3
