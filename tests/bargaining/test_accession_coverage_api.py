@@ -125,8 +125,12 @@ async def test_a_union_asks_to_join_and_the_employer_answers(bargaining: Running
         "parties": [{"organisation_id": pending_union, "side": "workers"},
                     {"organisation_id": pending_employer, "side": "employers"}]})
     early = await client.post(f"/agreements/{proposed.json()['id']}/accession-requests",
-                              headers=org(service, third), json={})
+                              headers=org(service, pending_union), json={})
     assert early.status_code == 409 and early.json()["status_now"] == "proposed"
+    # To a union that is no party, a negotiation not open to accession is as unknown as a missing id.
+    outsider = await client.post(f"/agreements/{proposed.json()['id']}/accession-requests",
+                                 headers=org(service, third), json={})
+    assert outsider.status_code == 404
     assert (await client.post(f"/agreements/{uuid.uuid4()}/accession-requests", headers=org(service, third),
                               json={})).status_code == 404
 

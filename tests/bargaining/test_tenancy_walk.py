@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.bargaining import test_negotiation_api as negotiation_api
 from tests.bargaining.test_accession_coverage_api import enterprise, party, today
@@ -174,10 +173,6 @@ async def test_an_outsider_meets_every_bargaining_object_as_a_missing_one(bargai
         assert (await client.get(path, headers=staff)).json() == body, path
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap, left for the owners of tests/bargaining/test_accession_coverage_api.py (which asserts the 409 with "
-    "status_now for a union that is no party): asking to join a negotiation that is not open to accession answers "
-    "409 naming its status and level, where a missing id answers 404"))
 async def test_asking_to_join_a_negotiation_not_open_to_accession_tells_an_outsider_nothing(
         bargaining: RunningService) -> None:
     service, client = bargaining, bargaining.client

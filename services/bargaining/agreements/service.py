@@ -81,13 +81,17 @@ async def request_accession(session: AsyncSession, negotiation_id: uuid.UUID, *,
     negotiation = await session.get(Negotiation, negotiation_id, with_for_update=True, populate_existing=True)
     if negotiation is None:
         raise NotFound("agreement")
+    parties = await negotiations.parties_of(session, negotiation.id)
     problem = rules.accession_problem(negotiation.level, negotiation.status)
     if problem:
+        # Only an enterprise agreement in force is open to every union; any other negotiation is the
+        # business of its parties and staff: to anyone else it answers as a missing id would.
+        if not (is_staff(identity, *STAFF_ACTORS) or any(identity.acts_for(p.organisation_id) for p in parties)):
+            raise NotFound("agreement")
         raise Conflict(problem, status_now=negotiation.status, level=negotiation.level)
     union = await eligible_party(session, union_id)
     if union.kind not in UNION_KINDS:
         raise invalid("/union_id", "union", f"{union.name_ru} ({union.kind}) is not a union")
-    parties = await negotiations.parties_of(session, negotiation.id)
     if any(p.organisation_id == union_id for p in parties):
         raise Conflict(f"{union.name_ru} is already a party to this agreement.")
     pending = await session.scalar(select(AccessionRequest.id).where(
