@@ -3,7 +3,8 @@
 JetStream redelivers a message that was nak'd or not acked in time, possibly after newer
 messages for the same organisation were applied, and two consumer replicas may apply two
 events of one organisation in either order. Each party row keeps the registry's time of the
-change last applied; an older event finds it and changes nothing.
+status last applied and of the particulars last applied; an older change of the same kind finds
+it and changes nothing.
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ async def test_older_registry_events_applied_late_change_nothing(service: str, m
             return party.registry_status, party.name_ru
 
     assert await apply(registered, lapsed) == ("lapsed", "Профсоюз")
-    # Redelivered late, in any order: the confirmation, the rename and the registration are all older.
-    assert await apply(confirmed, renamed, registered) == ("lapsed", "Профсоюз")
+    # Redelivered late, in any order: the confirmation, the rename and the registration are all older than the
+    # lapse, so the status stays; the rename is the latest change of the particulars, so the new name arrives.
+    assert await apply(confirmed, renamed, registered) == ("lapsed", "Новое название")
     # In order, each applies.
     other = uuid.uuid4()
     for event in (registered, confirmed, renamed, lapsed):

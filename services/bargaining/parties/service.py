@@ -24,11 +24,17 @@ async def apply_organisation_registered(session: AsyncSession, event: Organisati
 
 async def apply_organisations_registered(session: AsyncSession,
                                          registrations: Sequence[tuple[OrganisationRegistered, datetime]]) -> None:
-    """Many registrations (event, time) in one statement, applied in order, as one by one."""
+    """Many registrations (event, time) in one statement, applied in order, as one by one.
+
+    A registration sets the particulars and the status, and both their times. It is guarded by the status's
+    time alone: no change applied after it leaves ``details_updated_at`` later than ``updated_at`` (an update
+    whose status was refused met a later status), so a row left alone by it holds no older particulars.
+    """
     await upsert_many(session, Party, [{
         "id": event.organisation_id, "kind": event.kind.value, "name_kk": event.name_kk, "name_ru": event.name_ru,
         "name_en": event.name_en, "bin": event.bin, "region_code": event.region_code,
         "registry_status": event.status, "updated_at": at,
+        "details_updated_at": at,
     } for event, at in registrations], key=["id"], unless_newer="updated_at")
 
 
@@ -61,13 +67,21 @@ async def apply_status(session: AsyncSession, organisation_id: uuid.UUID, status
 
 
 async def apply_organisation_updated(session: AsyncSession, event: OrganisationUpdated, *, at: datetime) -> None:
-    """Public details changed (an update of an organisation not registered, an applicant, changes nothing here)."""
-    result = await session.execute(update(Party).where(
-        Party.id == event.organisation_id, Party.updated_at <= at).values(
-        name_kk=event.name_kk, name_ru=event.name_ru, name_en=event.name_en, region_code=event.region_code,
-        registry_status=event.status, updated_at=at))
+    """Public details changed (an update of an organisation not registered, an applicant, changes nothing here).
+
+    The particulars the event carries and the status it states are applied each unless the row holds a later
+    change of the same kind: a rename redelivered after a later lapse still renames (and leaves the lapse),
+    a status change redelivered after a later rename still changes the status.
+    """
+    details = await session.execute(update(Party).where(
+        Party.id == event.organisation_id, Party.details_updated_at <= at).values(
+        kind=event.kind.value, name_kk=event.name_kk, name_ru=event.name_ru, name_en=event.name_en,
+        region_code=event.region_code, details_updated_at=at))
+    status = await session.execute(update(Party).where(
+        Party.id == event.organisation_id, Party.updated_at <= at).values(registry_status=event.status, updated_at=at))
     if event.status not in NOT_REGISTERED:
-        await _require_known(session, event.organisation_id, result.rowcount, "an update")  # type: ignore[attr-defined]
+        await _require_known(session, event.organisation_id,
+                             details.rowcount + status.rowcount, "an update")  # type: ignore[attr-defined]
 
 
 async def eligible_party(session: AsyncSession, organisation_id: uuid.UUID) -> Party:

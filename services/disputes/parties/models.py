@@ -20,4 +20,8 @@ class Party(DisputesTable, table=True):
     bin: str | None = Field(default=None, max_length=12)
     region_code: str | None = Field(default=None, max_length=20)
     registry_status: str = Field(max_length=40)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime,
+                                 description="The registry's time of the status last applied")
+    details_updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime,
+                                         description="The registry's time of the particulars last applied "
+                                                     "(kind, names, region)")
