@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contracts import disputes as contracts
 from contracts.bargaining import DisagreementProtocolSigned, OpenClause
@@ -476,23 +477,31 @@ def stalled_condition(today: date) -> Any:
                           DisputeStage.ended_on.is_(None), or_(*per_stage))  # type: ignore[union-attr]
 
 
-async def stalled_stage_ids(session: AsyncSession, today: date, *, limit: int = 200) -> list[uuid.UUID]:
-    """Open stages past their limit whose stalled event has not gone out."""
+async def stalled_stage_ids(session: AsyncSession, today: date, *, limit: int = 200,
+                            after: tuple[date, uuid.UUID] | None = None) -> list[tuple[date, uuid.UUID]]:
+    """Open stages past their limit whose stalled event has not gone out, as (started_on, id), oldest first;
+    with ``after``, those following that (started_on, id) only (the next page)."""
     law = rules.stall_rules_on(today)
-    query = (select(DisputeStage.id)
+    query = (select(DisputeStage.started_on, DisputeStage.id)
              .where(DisputeStage.ended_on.is_(None), DisputeStage.stalled_event_at.is_(None),  # type: ignore[union-attr]
                     or_(*[and_(DisputeStage.stage == stage.value,
                                DisputeStage.started_on < today - timedelta(days=days))  # type: ignore[operator]
                           for stage, days in law.limits_days.items()]))
              .order_by(DisputeStage.started_on, DisputeStage.id).limit(limit))
-    return list((await session.execute(query)).scalars())
+    if after is not None:
+        query = query.where(or_(DisputeStage.started_on > after[0],  # type: ignore[operator]
+                                and_(DisputeStage.started_on == after[0], DisputeStage.id > after[1])))  # type: ignore[operator]
+    return [(started_on, stage_id) for started_on, stage_id in (await session.execute(query)).all()]
 
 
 async def announce_stalled(session: AsyncSession, stage_id: uuid.UUID, today: date, *, skip_locked: bool) -> bool:
-    """In one transaction (the caller's): re-check the stage under a lock, record the event, mark the stage.
+    """In one transaction (the caller's): re-check the stage under a lock, claim the mark, record the event.
 
     The mark and the event commit together, so the event goes out once per stage, also with
-    several replicas sweeping (PostgreSQL: the row is claimed with SKIP LOCKED).
+    several replicas sweeping (PostgreSQL: the row is claimed with SKIP LOCKED). The mark is claimed
+    first, only if the stage is still open and unmarked: row locks alone do not guarantee it, since a
+    watcher in another process over the same SQLite file reads without any lock; whoever lost that
+    race claims nothing and emits nothing.
     """
     query = select(DisputeStage).where(DisputeStage.id == stage_id).with_for_update(skip_locked=skip_locked)
     stage = (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
@@ -504,7 +513,14 @@ async def announce_stalled(session: AsyncSession, stage_id: uuid.UUID, today: da
     assert dispute is not None
     limit = rules.stage_limit(stage.stage, law)
     assert limit is not None
-    stage.stalled_event_at = utcnow()
+    marked_at = utcnow()
+    table = DisputeStage.__table__  # type: ignore[attr-defined]
+    claimed = await session.execute(update(table).where(
+        table.c.id == stage.id, table.c.stalled_event_at.is_(None), table.c.ended_on.is_(None)).values(
+        stalled_event_at=marked_at))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(stage, "stalled_event_at", marked_at)  # what the row now holds; nothing left to flush
     _emit(session, contracts.DisputeStalled, dispute, on=today, stage=stage.stage, stage_number=stage.number,
           started_on=stage.started_on, limit_days=limit)
     return True
@@ -517,6 +533,9 @@ class StallWatcher:
     """
 
     __name__ = "stall-watcher"
+
+    def __init__(self, *, page_size: int = 200) -> None:
+        self.page_size = page_size
 
     async def __call__(self, state: PlatformState) -> None:
         settings = state.settings
@@ -533,17 +552,26 @@ class StallWatcher:
     async def sweep(self, state: PlatformState, *, skip_locked: bool) -> int:
         spec = state.definition.deadlines
         today = local_day(spec.clock() if spec is not None else kazakhstan_now())
-        async with state.sessionmaker() as session:
-            candidates = await stalled_stage_ids(session, today)
         announced = 0
-        for stage_id in candidates:
+        after: tuple[date, uuid.UUID] | None = None
+        while True:  # page by page (oldest first), so that no stage waits behind the first page
             async with state.sessionmaker() as session:
-                if await announce_stalled(session, stage_id, today, skip_locked=skip_locked):
-                    await session.commit()
-                    announced += 1
-                else:
-                    await session.rollback()
-        return announced
+                candidates = await stalled_stage_ids(session, today, limit=self.page_size, after=after)
+            for _, stage_id in candidates:
+                try:
+                    async with state.sessionmaker() as session:
+                        if await announce_stalled(session, stage_id, today, skip_locked=skip_locked):
+                            await session.commit()
+                            announced += 1
+                        else:
+                            await session.rollback()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # one stage that fails does not keep the others back; the next pass retries it
+                    log.exception("stalled event failed", stage_id=str(stage_id))
+            if len(candidates) < self.page_size:
+                return announced
+            after = candidates[-1]
 
 
 # --- listing -------------------------------------------------------------------------------
