@@ -27,6 +27,8 @@ from sqlalchemy.util.concurrency import await_
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 from sqlmodel import SQLModel
 
+from kernel.sqlite import DBAPI as sqlite_dbapi
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -129,9 +131,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # One connection: SQLite serialises writers anyway, and a larger pool only
         # lengthens the tail (p99 ~55 ms -> ~1 s measured on this machine).
+        # module: each statement makes one trip to aiosqlite's thread instead of four (kernel.sqlite).
         engine = create_async_engine(
             url, echo=echo, poolclass=FairPool, pool_size=1, max_overflow=0, pool_timeout=60,
-            connect_args={"timeout": 30},
+            connect_args={"timeout": 30}, module=sqlite_dbapi,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
