@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Column, String
 from sqlmodel import Field
 
 from kernel.db import UTCDateTime, utcnow
@@ -60,3 +60,18 @@ class IndividualDispute(DisputesTable, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = 1
+
+
+class IndividualDisputeAccess(DisputesTable, table=True):
+    """Audit of an application: every read of its record (the employee's name and claim) and every decision on
+    it. Rows are only added."""
+
+    __tablename__ = "individual_dispute_access"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    individual_dispute_id: uuid.UUID = Field(foreign_key="individual_dispute.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40, description="read, listed, filed, decided, copies_sent, executed, "
+                        "referred_to_court, withdrawn, decision_overdue, copies_overdue, execution_overdue")
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

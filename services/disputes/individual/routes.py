@@ -15,6 +15,8 @@ from services.disputes.individual import rules, service
 from services.disputes.individual.models import IndividualDispute
 from services.disputes.individual.rules import ExemptionCheck, IndividualStatus, TimeLimitCheck
 from services.disputes.individual.schemas import (
+    AccessLog,
+    AccessRecord,
     CopiesIn,
     CourtReferralIn,
     DecisionIn,
@@ -79,12 +81,25 @@ async def list_disputes(session: SessionDep, identity: Caller, status: Individua
                         limit: Limit = 50, offset: Offset = 0) -> IndividualPage:
     rows, total = await service.list_disputes(session, identity=identity, status=status, limit=limit,
                                               offset=offset)
-    return IndividualPage(items=[await dispute_view(session, d) for d in rows], total=total)
+    page = IndividualPage(items=[await dispute_view(session, d) for d in rows], total=total)
+    await session.commit()  # the listing's audit rows
+    return page
 
 
-@router.get("/{individual_dispute_id}", summary="One application with its periods and the actions allowed now")
+@router.get("/{individual_dispute_id}", summary="One application with its periods and the actions allowed now "
+            "(reads are audited)")
 async def get_dispute(individual_dispute_id: uuid.UUID, session: SessionDep, identity: Caller) -> IndividualPublic:
-    return await dispute_view(session, await service.require_dispute(session, individual_dispute_id, identity))
+    view = await dispute_view(session, await service.read(session, individual_dispute_id, identity))
+    await session.commit()  # the read's audit row
+    return view
+
+
+@router.get("/{individual_dispute_id}/access-log", summary="Every read of the application's record and every "
+            "decision on it (staff: dispute_officer, administrator)")
+async def access_log(individual_dispute_id: uuid.UUID, session: SessionDep, identity: Caller) -> AccessLog:
+    rows = await service.access_log(session, individual_dispute_id, identity)
+    return AccessLog(individual_dispute_id=individual_dispute_id, items=[
+        AccessRecord(at=r.at, actor=r.actor, action=r.action, detail=r.detail) for r in rows])
 
 
 @router.post("/{individual_dispute_id}/decision", responses=CONFLICT,

@@ -137,3 +137,15 @@ class IndividualPublic(BaseModel):
 class IndividualPage(BaseModel):
     items: list[IndividualPublic]
     total: int
+
+
+class AccessRecord(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, object]
+
+
+class AccessLog(BaseModel):
+    individual_dispute_id: uuid.UUID
+    items: list[AccessRecord]

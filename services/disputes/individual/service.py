@@ -3,7 +3,9 @@
 The application is before the employer's own conciliation commission (art. 159), so the
 employer registers and decides it; the employee's union (when named) may file it for its
 member and take it to court; staff may do everything. The employee's name is personal data:
-it is stored and shown to those three, and no event carries it.
+it is stored and shown to those three, and no event carries it; every read of the record (one
+application, or a listing, which shows the name) and every decision is written to
+``individual_dispute_access`` in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from kernel.problems import NotFound, Problem, invalid
 from services.disputes.access import STAFF_ACTORS, STAFF_READERS, is_staff
 from services.disputes.collective.rules import EMPLOYER_KINDS, UNION_KINDS
 from services.disputes.individual import rules
-from services.disputes.individual.models import IndividualDispute
+from services.disputes.individual.models import IndividualDispute, IndividualDisputeAccess
 from services.disputes.individual.rules import IllegalTransition, IndividualAction, IndividualStatus, Suspension
 from services.disputes.individual.schemas import (
     CopiesIn,
@@ -45,6 +47,8 @@ DECISION = "individual_decision"
 COPIES = "individual_copies"
 EXECUTION = "individual_execution"
 KINDS = (DECISION, COPIES, EXECUTION)
+SWEEPER = "system:deadline-sweeper"
+ACCESS_LOG_FORBIDDEN = "The access log is for staff with the role dispute_officer or administrator."
 FORBIDDEN = ("This action is for the employer (its conciliation commission), the employee's union where the "
              "action is the employee's, or staff with the role dispute_officer or administrator.")
 
@@ -55,6 +59,16 @@ def deadline_key(kind: str, dispute_id: uuid.UUID) -> str:
 
 def audience(dispute: IndividualDispute) -> list[uuid.UUID]:
     return sorted({p for p in (dispute.employer_id, dispute.union_id) if p is not None}, key=str)
+
+
+def audit(session: AsyncSession, dispute: IndividualDispute, identity: Identity | str, action: str,
+          **detail: Any) -> None:
+    actor = identity if isinstance(identity, str) else identity.actor
+    if isinstance(identity, Identity) and identity.organisation_id is not None:
+        # ``actor`` names an organisation's credential by the organisation alone; it holds several (its system's
+        # key, its portal client ...), and the log must tell which one read the employee's name and claim.
+        detail = {**detail, "credential": f"{identity.kind}:{identity.subject}"}
+    session.add(IndividualDisputeAccess(individual_dispute_id=dispute.id, actor=actor, action=action, detail=detail))
 
 
 def party_role(identity: Identity, dispute: IndividualDispute) -> str | None:
@@ -74,6 +88,13 @@ async def require_dispute(session: AsyncSession, dispute_id: uuid.UUID, identity
                                 populate_existing=for_update)
     if dispute is None or not (is_staff(identity, *STAFF_READERS) or party_role(identity, dispute)):
         raise NotFound("individual dispute")
+    return dispute
+
+
+async def read(session: AsyncSession, dispute_id: uuid.UUID, identity: Identity) -> IndividualDispute:
+    """The application for the caller who may see it; the read is audited."""
+    dispute = await require_dispute(session, dispute_id, identity)
+    audit(session, dispute, identity, "read")
     return dispute
 
 
@@ -205,6 +226,7 @@ async def file(session: AsyncSession, *, body: IndividualCreate, identity: Ident
         created_by=identity.actor)
     session.add(dispute)
     await session.flush()
+    audit(session, dispute, identity, "filed")
     await schedule_deadline(
         session, key=deadline_key(DECISION, dispute.id), kind=DECISION, subject_id=dispute.id, due_on=due,
         approaching_on=rules.reminder_on(filed_on, due, law.decision_notice_working_days.value, calendar),
@@ -251,6 +273,7 @@ async def decide(session: AsyncSession, dispute_id: uuid.UUID, *, body: Decision
             approaching_on=rules.reminder_on(decided_on, dispute.execution_due,
                                              law.execution_notice_working_days.value, calendar),
             audience=audience(dispute), article=law.execution_max_months.article, details={"rules": law.code})
+    audit(session, dispute, identity, "decided", outcome=body.outcome.value)
     _emit(session, contracts.IndividualDisputeDecided, dispute, on=decided_on, outcome=body.outcome,
           late=decided_on > dispute.decision_due, copies_due=dispute.copies_due, execution_due=dispute.execution_due)
     return dispute
@@ -280,6 +303,7 @@ async def record_copies(session: AsyncSession, dispute_id: uuid.UUID, *, body: C
     dispute.version += 1
     dispute.updated_at = utcnow()
     await meet_deadline(session, deadline_key(COPIES, dispute.id))
+    audit(session, dispute, identity, "copies_sent")
     return dispute
 
 
@@ -295,6 +319,7 @@ async def execute(session: AsyncSession, dispute_id: uuid.UUID, *, body: Executi
     _move(dispute, IndividualAction.execute)
     dispute.executed_on = dispute.ended_on = executed_on
     await meet_deadline(session, deadline_key(EXECUTION, dispute.id))
+    audit(session, dispute, identity, "executed")
     _emit(session, contracts.IndividualDecisionExecuted, dispute, on=executed_on,
           late=dispute.execution_due is not None and executed_on > dispute.execution_due)
     return dispute
@@ -311,6 +336,7 @@ async def refer_to_court(session: AsyncSession, dispute_id: uuid.UUID, *, body: 
     # The commission's periods end here: the court has the dispute now.
     for kind in (DECISION, EXECUTION):
         await cancel_deadline(session, deadline_key(kind, dispute.id))
+    audit(session, dispute, identity, "referred_to_court")
     _emit(session, contracts.IndividualReferredToCourt, dispute, on=referred_on, court=body.court)
     return dispute
 
@@ -324,6 +350,7 @@ async def withdraw(session: AsyncSession, dispute_id: uuid.UUID, *, body: Withdr
     dispute.ended_on = on
     for kind in KINDS:
         await cancel_deadline(session, deadline_key(kind, dispute.id))
+    audit(session, dispute, identity, "withdrawn")
     _emit(session, contracts.IndividualDisputeWithdrawn, dispute, on=on)
     return dispute
 
@@ -341,12 +368,15 @@ async def on_deadline_missed(session: AsyncSession, deadline: Deadline) -> None:
         _move(dispute, IndividualAction.record_decision_overdue)
         dispute.decision_overdue_since = overdue_on
         _emit(session, contracts.IndividualDecisionOverdue, dispute, on=overdue_on, decision_due=dispute.decision_due)
+        audit(session, dispute, SWEEPER, "decision_overdue")
     elif deadline.kind == COPIES and dispute.copies_sent_on is None:
         dispute.copies_overdue_since = overdue_on
         dispute.version += 1
+        audit(session, dispute, SWEEPER, "copies_overdue")
     elif deadline.kind == EXECUTION and dispute.status == IndividualStatus.decided:
         dispute.execution_overdue_since = overdue_on
         dispute.version += 1
+        audit(session, dispute, SWEEPER, "execution_overdue")
 
 
 # --- listing -------------------------------------------------------------------------------
@@ -364,4 +394,18 @@ async def list_disputes(session: AsyncSession, *, identity: Identity, status: st
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = (await session.execute(query.order_by(IndividualDispute.filed_on.desc(),  # type: ignore[attr-defined]
                                                  IndividualDispute.id).limit(limit).offset(offset))).scalars()
-    return list(rows), int(total or 0)
+    disputes = list(rows)
+    for dispute in disputes:  # each one listed shows the employee's name and claim
+        audit(session, dispute, identity, "listed")
+    return disputes, int(total or 0)
+
+
+async def access_log(session: AsyncSession, dispute_id: uuid.UUID,
+                     identity: Identity) -> list[IndividualDisputeAccess]:
+    """Who read the application and who decided what on it: for staff who act on individual disputes."""
+    dispute = await require_dispute(session, dispute_id, identity)
+    if not is_staff(identity, *STAFF_ACTORS):
+        raise Problem(403, "forbidden", "Forbidden", ACCESS_LOG_FORBIDDEN)
+    query = (select(IndividualDisputeAccess).where(IndividualDisputeAccess.individual_dispute_id == dispute.id)
+             .order_by(IndividualDisputeAccess.at, IndividualDisputeAccess.id))  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars())
