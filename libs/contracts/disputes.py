@@ -382,6 +382,19 @@ class ComplaintClosed(_ComplaintEvent):
     reason: str | None = None
 
 
+@contract
+class ComplaintConsiderationOverdue(_ComplaintEvent):
+    """The inspectorate's consideration period ran out with no findings recorded. Audience: the complainant's union.
+
+    Recorded once, by the deadline sweeper, in the transaction that marks the complaint overdue; ``on`` is the
+    first day overdue (the day after ``consideration_due``). It lands on the labour inspectors' desk.
+    """
+
+    event_type: ClassVar[str] = "kz.ntc.disputes.complaint.consideration_overdue.v1"
+
+    consideration_due: date = Field(description="Last day of the inspectorate's consideration period")
+
+
 class EmployerNoticeStage(StrEnum):
     inspection_started = "inspection_started"
     findings = "findings"

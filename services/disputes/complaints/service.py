@@ -234,6 +234,9 @@ async def on_deadline_missed(session: AsyncSession, deadline: Deadline) -> None:
     complaint.overdue_since = deadline.due_on + timedelta(days=1)
     complaint.version += 1
     audit(session, complaint, "system:deadline-sweeper", "overdue")
+    # For the labour inspectors' desk (the union hears of the period through deadline.missed already).
+    _emit(session, contracts.ComplaintConsiderationOverdue, complaint, on=complaint.overdue_since,
+          consideration_due=complaint.consideration_due)
 
 
 # --- listing and the audit log ---------------------------------------------------------------
