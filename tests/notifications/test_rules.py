@@ -153,12 +153,24 @@ def test_every_staff_role_has_a_desk_entry_and_no_desk_is_unknown():
     ("kz.ntc.disputes.strike.started.v1", ("dispute_officer",)),
     ("kz.ntc.disputes.deadline.missed.v1", ("dispute_officer",)),
     ("kz.ntc.disputes.complaint.received.v1", ("labour_inspector",)),
+    ("kz.ntc.disputes.complaint.consideration_overdue.v1", ("labour_inspector",)),
     ("kz.ntc.registry.deadline.approaching.v1", ()),   # a reminder to the party, not work for the ministry
     ("kz.ntc.bargaining.clause.proposed.v1", ()),
     ("kz.ntc.disputes.complaint.employer_notified.v1", ()),
 ])
 def test_an_event_lands_on_the_desks_of_the_roles_it_concerns(event_type, desks):
     assert LAW.desks_for(event_type) == desks
+
+
+def test_an_overdue_complaint_is_the_inspectors_work_as_a_thin_notice_the_union_is_not_told_twice():
+    overdue = "kz.ntc.disputes.complaint.consideration_overdue.v1"
+    assert LAW.desks_for(overdue) == ("labour_inspector",) and LAW.is_sensitive(overdue)
+    # The union already hears of the period through deadline.missed without subscribing; this one it may
+    # subscribe to, and is not sent unasked.
+    assert LAW.always("kz.ntc.disputes.deadline.missed.v1") and not LAW.always(overdue)
+    unasked = rules.route(overdue, [], ["c1"], LAW)
+    assert not unasked.email_now and not unasked.email_digest and not unasked.endpoint_ids
+    assert LAW.link("https://ntc.kz/", overdue, "s1") == "https://ntc.kz/api/v1/disputes/complaints/s1"
 
 
 def test_no_published_event_lands_on_two_desks():
