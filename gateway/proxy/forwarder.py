@@ -149,10 +149,13 @@ def upstream_path(scope: Scope) -> str:
         path = path[len(root_path):]
     parts = path.split("/", 4)  # ["", "api", "v1", service, rest]
     rest = "/" + parts[4] if len(parts) == 5 else "/"
-    if ("." in rest or "%2e" in rest or "%2E" in rest) and any(
-            unquote(segment) in {".", ".."} for segment in rest.split("/")):
+    # Judged as the service will see it: its server decodes the path once (an encoded "/" included),
+    # so "%6Detrics" is /metrics there and "x%2F..%2Fmetrics" has a ".." segment.
+    decoded = unquote(rest) if "%" in rest else rest
+    segments = decoded.split("/")
+    if "." in decoded and any(segment in {".", ".."} for segment in segments):
         raise Problem(400, "dot-segment", "Bad path", "A path with '.' or '..' segments is not forwarded.")
-    if rest.rstrip("/") in INTERNAL_PATHS:
+    if "/" + "/".join(segment for segment in segments if segment) in INTERNAL_PATHS:
         raise Problem(404, "not-found", "Not Found")
     return rest
 

@@ -1,0 +1,33 @@
+"""Gateway security audit: each test here failed on the code before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.gateway.support import Gateway, assert_problem
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/registry/%6Detrics",  # the service's server decodes it to /metrics
+    "/api/v1/registry/%6detrics/",
+    "/api/v1/registry/metrics%2F",
+    "/api/v1/registry/%2Fmetrics",
+    "/api/v1/registry//metrics",
+])
+async def test_an_encoded_spelling_of_an_internal_path_is_not_forwarded(gateway: Gateway, path: str) -> None:
+    assert_problem(await gateway.client.get(path), 404, "not-found")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/registry/x%2F..%2Fmetrics", "/api/v1/registry/x%2f%2e%2e%2fadmin",
+                                  "/api/v1/registry/x%2F.%2Fy"])
+async def test_dot_segments_behind_an_encoded_slash_are_refused(gateway: Gateway, path: str) -> None:
+    assert_problem(await gateway.client.get(path), 400, "dot-segment")
+
+
+async def test_ordinary_encoded_paths_still_go_through(gateway: Gateway) -> None:
+    for path, raw in (("/api/v1/registry/metrics-report", "/metrics-report"),
+                      ("/api/v1/disputes/files/a%2Fb/c%20d", "/files/a%2Fb/c%20d"),
+                      ("/api/v1/registry/a..b/%2E%2Ex", "/a..b/..x")):
+        response = await gateway.client.get(path)
+        assert response.status_code == 200, path
+        assert response.json()["raw_path"] == raw
