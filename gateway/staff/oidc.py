@@ -165,7 +165,9 @@ class OidcSignIn:
         email = claims.get("email")
         if not isinstance(email, str) or not email:
             raise OidcRefused("no_email")
-        if claims.get("email_verified") is False:
+        verified = claims.get("email_verified")
+        # Some providers send the claim as a string ("false"), which is not False but says the same.
+        if verified is False or (isinstance(verified, str) and verified.strip().lower() != "true"):
             raise OidcRefused("email_not_verified")
         name = claims.get("name")
         return VerifiedPerson(subject=str(claims["sub"]), email=email, name=name if isinstance(name, str) else None,

@@ -31,3 +31,4 @@ async def test_ordinary_encoded_paths_still_go_through(gateway: Gateway) -> None
         response = await gateway.client.get(path)
         assert response.status_code == 200, path
         assert response.json()["raw_path"] == raw
+

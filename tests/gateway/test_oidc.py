@@ -248,3 +248,25 @@ def test_oidc_mode_needs_the_provider_settings(keypair: tuple[str, str]) -> None
 def test_roles_from_claims(claims: dict[str, Any], claim: str, mapping: dict[str, str],
                            expected: tuple[str, ...] | None) -> None:
     assert roles_from_claims(claims, claim, mapping, STAFF_ROLES) == expected
+
+
+@pytest.mark.parametrize("verified", ["false", "False", "0", ""])
+async def test_an_email_marked_unverified_as_a_string_does_not_sign_in(
+        gateway: Gateway, browser: httpx.AsyncClient, provider: FakeProvider, verified: str) -> None:
+    """Some providers send ``email_verified`` as a string: "false" says the same as false."""
+    await create_account(gateway, email=EMAIL, roles=("registrar",))
+    provider.claims = {"email": EMAIL, "email_verified": verified, "groups": ["ntc-registrars"]}
+
+    refused = await through_provider(browser)
+
+    assert refused.status_code == 400 and "ntc_session" not in browser.cookies
+    assert (await audit(gateway, "staff.sign_in_failed"))[-1].detail["reason"] == "email_not_verified"
+    assert not await audit(gateway, "staff.sign_in")
+
+
+async def test_an_email_verified_as_the_string_true_signs_in(gateway: Gateway, browser: httpx.AsyncClient,
+                                                             provider: FakeProvider) -> None:
+    await create_account(gateway, email=EMAIL, roles=("registrar",))
+    provider.claims = {"email": EMAIL, "email_verified": "true", "groups": ["ntc-registrars"]}
+
+    assert (await through_provider(browser)).status_code == 303
