@@ -32,3 +32,25 @@ async def test_ordinary_encoded_paths_still_go_through(gateway: Gateway) -> None
         assert response.status_code == 200, path
         assert response.json()["raw_path"] == raw
 
+
+
+async def test_a_cookie_authenticated_write_under_a_root_path_needs_the_csrf_header(gateway: Gateway) -> None:
+    """The gateway served under a path prefix (uvicorn --root-path): the forwarder still forwards
+    /<root>/api/v1/..., so the CSRF check must look at the same requests."""
+    import httpx
+
+    from tests.gateway.test_staff import create_account, sign_in
+
+    await create_account(gateway, roles=("registrar",))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.asgi_app, client=("203.0.113.9", 50001)),
+                                 base_url="https://gateway.test", headers={"Accept-Language": "en"}) as browser:
+        assert (await sign_in(browser)).status_code == 303
+        token = browser.cookies["ntc_session"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.asgi_app, root_path="/ntc",
+                                                               client=("203.0.113.9", 50001)),
+                                 base_url="https://gateway.test") as prefixed:
+        forged = await prefixed.post("/ntc/api/v1/registry/organisations", json={"name": "x"},
+                                     headers={"Cookie": f"ntc_session={token}"})
+
+    assert_problem(forged, 403, "csrf")
+    assert "x-echo" not in forged.headers
