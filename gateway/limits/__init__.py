@@ -24,13 +24,15 @@ caller can get up to N times the configured rate. A shared storage (``limits`` s
 Redis and Memcached through the same strategies, via its ``limits.aio`` API so the event
 loop is not blocked) is the path once the gateway runs several replicas.
 
-The client address is the ASGI ``client`` of the connection. Behind a reverse proxy,
+The client address is the ASGI ``client`` of the connection; an IPv6 address is counted by its /64
+network (a subscriber gets a whole /64 and could otherwise take a fresh address per request). Behind a reverse proxy,
 run uvicorn with ``--proxy-headers --forwarded-allow-ips=<the proxy>`` so that it is the
 caller's address rather than the proxy's (otherwise every anonymous caller shares one budget).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -121,18 +123,18 @@ class RateLimiter:
         if not self.enabled:
             return None
         if identity.is_anonymous:
-            return self._count(self._per_address, "address", address_of(scope), "client address")
+            return self._count(self._per_address, "address", budget_key_of(scope), "client address")
         return self._count(self._per_credential, identity.kind, identity.subject, "credential")
 
     def refused(self, scope: Scope) -> None:
         """A credential was refused: count it against the address; `RateLimited` once that budget is gone."""
         if self.enabled:
-            self._count(self._per_address, "address", address_of(scope), "client address")
+            self._count(self._per_address, "address", budget_key_of(scope), "client address")
 
     def admit_sign_in(self, scope: Scope) -> None:
         """Count one attempt at the portal's sign-in form from this address; `RateLimited` past its budget."""
         if self.enabled:
-            self._count(self._sign_in_per_address, "sign-in", address_of(scope), "client address's sign-in attempts")
+            self._count(self._sign_in_per_address, "sign-in", budget_key_of(scope), "client address's sign-in attempts")
 
     def _count(self, item: RateLimitItem, kind: str, key: str, who: str) -> Quota:
         assert self._strategy is not None
@@ -151,6 +153,24 @@ class RateLimiter:
 def address_of(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
+
+
+# One IPv6 subscriber is handed a whole /64 (RFC 6177): counted per address, it could change address per request.
+IPV6_BUDGET_PREFIX = 64
+
+
+def budget_key_of(scope: Scope) -> str:
+    """What an address budget is counted against: the IPv4 address, or the IPv6 address's /64 network."""
+    address = address_of(scope)
+    if ":" not in address:
+        return address
+    try:
+        parsed = ipaddress.IPv6Address(address.partition("%")[0])
+    except ValueError:
+        return address
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Network((parsed, IPV6_BUDGET_PREFIX), strict=False))
 
 
 def install_cors(app: FastAPI, settings: GatewaySettings) -> None:

@@ -54,3 +54,26 @@ async def test_a_cookie_authenticated_write_under_a_root_path_needs_the_csrf_hea
 
     assert_problem(forged, 403, "csrf")
     assert "x-echo" not in forged.headers
+
+
+def test_an_ipv6_caller_cannot_dodge_an_address_budget_by_changing_address_within_its_64() -> None:
+    from gateway.limits import RateLimited, RateLimiter
+
+    limiter = RateLimiter(per_address="3/minute", sign_in_per_address="2/minute")
+    one_subscriber = [{"client": (f"2001:db8:1:2::{n:x}", 40000)} for n in range(1, 10)]
+
+    limiter.admit_sign_in(one_subscriber[0])
+    limiter.admit_sign_in(one_subscriber[1])
+    with pytest.raises(RateLimited):
+        limiter.admit_sign_in(one_subscriber[2])
+    for scope in one_subscriber[3:6]:
+        limiter.refused(scope)
+    with pytest.raises(RateLimited):
+        limiter.refused(one_subscriber[6])
+    # Another /64 (another subscriber) and IPv4 addresses keep budgets of their own.
+    limiter.admit_sign_in({"client": ("2001:db8:1:3::1", 40000)})
+    limiter.admit_sign_in({"client": ("198.51.100.1", 40000)})
+    limiter.admit_sign_in({"client": ("198.51.100.2", 40000)})
+    limiter.admit_sign_in({"client": ("198.51.100.2", 40000)})
+    with pytest.raises(RateLimited):
+        limiter.admit_sign_in({"client": ("::ffff:198.51.100.2", 40000)})  # the same IPv4 caller, mapped
