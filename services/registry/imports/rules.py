@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import uuid
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,6 +42,9 @@ _IMPORTABLE_VALUES = frozenset(s.value for s in IMPORTABLE_STATUSES)
 EARLIEST_REGISTRATION = date(1991, 1, 1)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ZIP_MAGIC = b"PK\x03\x04"
+# What the parts of an uploaded workbook may unpack to: a register sheet of the largest accepted upload
+# (1 MiB) unpacks to a few tens of MiB at most; a zip bomb unpacks to gigabytes.
+MAX_XLSX_UNPACKED_BYTES = 64 * 1024 * 1024
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _BIN = re.compile(r"^[0-9]{12}$")
 
@@ -87,13 +91,37 @@ def _read_csv(content: bytes) -> tuple[list[SourceRow], list[RowProblem]]:
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in a Kazakh or Russian locale save CSV with semicolons.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        # A cell longer than the csv module's field limit (an unclosed quote swallowing the rest of the
+        # file, or a runaway cell): a problem to report, not an exception that leaves the job retried forever.
+        return [], [RowProblem(reader.line_num, "", "csv_readable", f"line {reader.line_num} cannot be read as "
+                                                                    f"CSV ({exc})")]
     return _rows(records)
+
+
+def _xlsx_expansion_problem(content: bytes) -> RowProblem | None:
+    """A workbook whose parts unpack to more than MAX_XLSX_UNPACKED_BYTES (a zip bomb: a small upload
+    that would fill the memory of the worker that reads it). Python's zip reader never unpacks a part
+    beyond the size its directory declares, so the declared sizes bound what is read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        return RowProblem(0, "", "xlsx_readable", f"the file is not a readable XLSX workbook ({exc})")
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        return RowProblem(0, "", "xlsx_size", f"the workbook unpacks to {unpacked} bytes, more than the limit of "
+                                              f"{MAX_XLSX_UNPACKED_BYTES}; save it as CSV or split it")
+    return None
 
 
 def _read_xlsx(content: bytes) -> tuple[list[SourceRow], list[RowProblem]]:
     import openpyxl
 
+    if (problem := _xlsx_expansion_problem(content)) is not None:
+        return [], [problem]
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # a damaged or foreign zip: openpyxl raises many kinds

@@ -9,8 +9,17 @@ from contracts.registry import OrganisationKind, OrganisationStatus
 from services.registry.organisations.rules import bin_problem
 from services.registry.reference import catalogue
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL text cannot hold U+0000 (the insert fails with a 500) and SQLite would store it silently.
+    if "\x00" in text:
+        raise PydanticCustomError("no_nul_character", "the text must not contain the NUL character (U+0000)")
+    return text
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), AfterValidator(_no_nul)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500),
+                    AfterValidator(_no_nul)]
 
 
 def _known_region(code: str) -> str:
@@ -138,7 +147,8 @@ class Liquidation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     liquidated_on: date
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000),
+                      AfterValidator(_no_nul)]
 
 
 class MembershipReportWrite(BaseModel):
