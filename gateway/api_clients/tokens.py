@@ -2,8 +2,10 @@
 
 Their audience (``ntc-gateway-clients``) differs from the identity tokens the gateway sends
 to services (``ntc-services``), so neither kind is ever accepted in place of the other.
-They are checked by signature alone, with no database read: a revoked client keeps a token
-it already holds until that token expires (``api_client_token_minutes``).
+They are checked by signature alone, with no database read: a client revoked elsewhere (the
+CLI, another replica) keeps a token it already holds until that token expires
+(``api_client_token_minutes``); the replica whose administration page revoked it refuses
+its tokens at once (`ClientTokens.revoke`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class ClientTokens:
         # A client sends the same token with each request for minutes: checking its signature
         # once is enough (a good token is remembered until it expires).
         self._verified: dict[str, tuple[Identity, float]] = {}
+        # Subjects of clients revoked here, until every token they could hold has expired.
+        self._revoked: dict[str, float] = {}
 
     @property
     def expires_in(self) -> int:
@@ -59,18 +63,30 @@ class ClientTokens:
         }
         return jwt.encode(claims, self._private, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE})  # type: ignore[arg-type]
 
+    def revoke(self, client_id: uuid.UUID) -> None:
+        """Refuse the tokens this client already holds from now on (on this replica)."""
+        now = time.time()
+        self._revoked = {subject: until for subject, until in self._revoked.items() if until > now}
+        self._revoked[f"api-client:{client_id}"] = now + self.lifetime.total_seconds() + LEEWAY_SECONDS
+
     def verify(self, token: str) -> Identity:
         cached = self._verified.get(token)
         if cached is not None and cached[1] > time.time():
-            return cached[0]
-        identity, expires = self._verify(token)
+            identity = cached[0]
+        else:
+            identity, expires = self._verify(token)
+            self._remember(token, identity, expires)
+        if self._revoked and self._revoked.get(identity.subject, 0.0) > time.time():
+            raise Unauthenticated("The API client has been revoked.")
+        return identity
+
+    def _remember(self, token: str, identity: Identity, expires: float) -> None:
         if len(self._verified) >= MAX_CACHED_TOKENS:
             now = time.time()
             self._verified = {t: entry for t, entry in self._verified.items() if entry[1] > now}
             if len(self._verified) >= MAX_CACHED_TOKENS:
                 self._verified.clear()
         self._verified[token] = (identity, expires)
-        return identity
 
     def _verify(self, token: str) -> tuple[Identity, float]:
         try:

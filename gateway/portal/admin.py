@@ -265,6 +265,9 @@ async def _revoke(request: Request, kind: str, row_id: uuid.UUID) -> Response:
     if kind == "keys":
         # This replica forgets the key now; others within GATEWAY_API_KEY_CACHE_SECONDS.
         _state(request).api_keys.forget()
+    elif (client_tokens := _state(request).client_tokens) is not None:
+        # This replica refuses the client's tokens now; others once they expire (GATEWAY_API_CLIENT_TOKEN_MINUTES).
+        client_tokens.revoke(row_id)
     return redirect("/admin/api-keys" if kind == "keys" else "/admin/api-clients")
 
 

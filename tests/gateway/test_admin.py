@@ -288,3 +288,25 @@ def test_the_cli_disables_and_enables_staff(tmp_path: Any, monkeypatch: pytest.M
     assert gateway_cli(["list-staff"]) == 0
     assert capsys.readouterr().out.rstrip().endswith("active")
     assert gateway_cli(["disable-staff", "--email", "nobody@ntc.example"]) == 1
+
+
+async def test_a_revoked_api_client_s_token_is_refused_at_once(gateway: Gateway, admin: httpx.AsyncClient) -> None:
+    """Revoking a client on the administration page ends the tokens it holds, not only new ones."""
+    registered = await admin.post("/admin/api-clients", data={
+        "csrf_token": await form_token(admin, "/admin/api-clients"), "organisation_id": str(ORGANISATION),
+        "name": "Employer ERP"})
+    client_id = re.search(r'id="client-id">([^<]+)<', registered.text)
+    secret = re.search(r'id="issued-secret">(ntcs_[^<]+)<', registered.text)
+    assert client_id and secret
+    issued = await gateway.client.post("/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": client_id.group(1), "client_secret": secret.group(1)})
+    bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+    assert (await gateway.client.get("/api/v1/registry/x", headers=bearer)).status_code == 200
+
+    revoked = await admin.post(f"/admin/api-clients/{client_id.group(1)}/revoke",
+                               data={"csrf_token": await form_token(admin, "/admin/api-clients")})
+
+    assert revoked.status_code == 303
+    refused = await gateway.client.get("/api/v1/registry/x", headers=bearer)
+    assert_problem(refused, 401, "unauthenticated")
+    assert "x-echo" not in refused.headers
