@@ -100,7 +100,10 @@ async def request_accession(session: AsyncSession, negotiation_id: uuid.UUID, *,
     if pending is not None:
         raise Conflict(f"{union.name_ru} has a request awaiting the employer's answer.", request_id=str(pending))
     requested_on = checked_day(body.requested_on, "/requested_on")
-    law = rules_on(requested_on)
+    try:
+        law = rules_on(requested_on)
+    except LookupError as exc:
+        raise invalid("/requested_on", "rules_in_force", str(exc)) from None
     due = rules.answer_due(requested_on, law, await load_calendar(session))
     employer = _employer(parties)
     request = AccessionRequest(negotiation_id=negotiation.id, union_id=union_id, union_name_ru=union.name_ru,

@@ -145,6 +145,14 @@ def _emit(session: AsyncSession, event_class: type[EventData], dispute: Collecti
 
 # --- demands and the employer's answer -----------------------------------------------------
 
+def _law_on(day: date, pointer: str) -> rules.DisputeRules:
+    """The dispute rules in force on a day a party gives, or an answer naming the field (not a 500)."""
+    try:
+        return rules.rules_on(day)
+    except LookupError as exc:
+        raise invalid(pointer, "rules_in_force", str(exc)) from None
+
+
 async def submit(session: AsyncSession, *, body: DisputeCreate, identity: Identity) -> CollectiveDispute:
     if (body.union_id is None) == (body.representatives is None):
         raise invalid("/union_id", "one_workers_side", "the demands are put by a union (union_id) or by the "
@@ -165,7 +173,7 @@ async def submit(session: AsyncSession, *, body: DisputeCreate, identity: Identi
         assert body.representatives is not None
         workers_name = body.representatives[:300]
     submitted_on = checked_day(body.submitted_on, "/submitted_on")
-    law = rules.rules_on(submitted_on)
+    law = _law_on(submitted_on, "/submitted_on")
     calendar = await load_calendar(session)
     due = rules.answer_due(submitted_on, law, calendar)
     demands = [Demand(number=i, text=d.text) for i, d in enumerate(body.demands, start=1)]
@@ -303,7 +311,10 @@ async def decide_strike(session: AsyncSession, dispute_id: uuid.UUID, *, body: S
     dispute = await require_dispute(session, dispute_id, identity, for_update=True)
     _require_actor(identity, dispute, "workers")
     on = checked_day(body.on, "/on", not_before=dispute.submitted_on, what="the demands")
-    law = rules.strike_rules_on(on)
+    try:
+        law = rules.strike_rules_on(on)
+    except LookupError as exc:
+        raise invalid("/on", "rules_in_force", str(exc)) from None
     for pointer, codes, listed in (("/categories", body.categories, law.prohibited_categories),
                                    ("/sectors", body.sectors, law.restricted_sectors)):
         unknown = rules.unknown_codes(codes, listed)
@@ -437,13 +448,13 @@ async def put_forward(session: AsyncSession, dispute_id: uuid.UUID, *, body: Put
     stages = await stages_of(session, dispute.id)
     submitted_on = checked_day(body.submitted_on, "/submitted_on", not_before=stages[0].started_on,
                                what="the draft")
+    law = _law_on(submitted_on, "/submitted_on")
     previous = await _transition(session, dispute, DisputeAction.put_forward, on=submitted_on, outcome=None,
                                  actor=identity.actor)
     if body.demands is not None:
         demands = [Demand(number=i, text=d.text) for i, d in enumerate(body.demands, start=1)]
     else:
         demands = [Demand.model_validate(d) for d in dispute.demands]
-    law = rules.rules_on(submitted_on)
     calendar = await load_calendar(session)
     dispute.demands = [d.model_dump() for d in demands]
     dispute.workers_concerned, dispute.submitted_on, dispute.rules_code = body.workers_concerned, submitted_on, law.code
