@@ -36,6 +36,7 @@ from kernel.docs import install_offline_docs
 from kernel.events import EventData, stream_name, stream_subjects
 from kernel.identity import Identity, IdentityVerifier, require_roles
 from kernel.migrations import database_checks, upgrade
+from kernel.nul import RefuseNulMiddleware
 from kernel.observability import RequestContextMiddleware, configure_logging
 from kernel.outbox import Relay
 from kernel.paging import RowId
@@ -234,6 +235,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     )
     install_offline_docs(app, title=definition.title)
     install_problem_handlers(app)
+    app.add_middleware(RefuseNulMiddleware)  # inside the body-size limit below, which bounds what it reads
     app.add_middleware(RequestContextMiddleware, service=definition.name,
                        max_body_bytes=definition.settings.max_request_body_bytes)
     app.include_router(platform_router(definition))

@@ -1,0 +1,102 @@
+"""The NUL character (U+0000) refused in every request's JSON body and query, before any route runs.
+
+PostgreSQL cannot store U+0000 in a text column (the driver fails, and the request answered 500),
+while SQLite stores it silently; no field of the platform has a use for it. JSON can carry it
+only as the escape ``\\u0000`` (a raw NUL byte is malformed JSON, which FastAPI already refuses),
+so a body without that escape is passed on untouched after one search of its bytes; a body
+with it is parsed and every string (value or key) holding the character is named in one 422
+problem, with the rule ``no_nul_character``. The query string is checked the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kernel.problems import FieldError, Problem, problem_response
+
+RULE = "no_nul_character"
+DETAIL = "text may not contain the NUL character (U+0000)"
+_WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def nul_pointers(document: Any, pointer: str = "") -> Iterator[str]:
+    """JSON pointers of the strings in ``document`` (values or keys) that hold U+0000."""
+    if isinstance(document, str):
+        if "\x00" in document:
+            yield pointer or "/"
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if "\x00" in str(key):
+                yield child
+            yield from nul_pointers(value, child)
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            yield from nul_pointers(value, f"{pointer}/{index}")
+
+
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or media.endswith(b"+json")
+
+
+def _refusal(pointers: list[str]) -> Problem:
+    return Problem(422, "validation", "Invalid request", "One or more fields are invalid; see errors.",
+                   errors=[FieldError(pointer=p, rule=RULE, detail=DETAIL) for p in pointers])
+
+
+class RefuseNulMiddleware:
+    """Plain ASGI: the body is read whole only for JSON requests (bounded by the body-size limit
+    of the middleware outside this one) and handed on to the route unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query: bytes = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:
+            names = [f"query:/{name}" for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                     if "\x00" in name or "\x00" in value]
+            if names:
+                await problem_response(_refusal(names))(scope, receive, send)
+                return
+        headers = dict(scope.get("headers") or [])
+        if scope.get("method") not in _WITH_BODY or not _is_json(headers.get(b"content-type", b"")):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: nothing to check or answer
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if b"\\u0000" in body:
+            try:
+                document = json.loads(body)
+            except ValueError:
+                document = None  # malformed: the route's own parsing answers 400
+            pointers = list(nul_pointers(document))
+            if pointers:
+                await problem_response(_refusal(pointers))(scope, receive, send)
+                return
+        handed = False
+
+        async def replay() -> Message:
+            nonlocal handed
+            if not handed:
+                handed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
