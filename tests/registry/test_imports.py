@@ -250,6 +250,28 @@ async def test_a_job_left_half_done_by_a_crash_is_done_again(registry: RunningSe
     await assert_imported(registry, done, 5)
 
 
+async def test_a_job_that_stopped_too_often_is_failed_not_taken_up_forever(registry: RunningService) -> None:
+    # Each lease ran out without the job finishing (a worker that crashed on it, or failed with an error it could
+    # not report): the fifth time it is ended with a report, not claimed again every minute forever.
+    before = await counts(registry)
+    stale = datetime.now(UTC) - timedelta(minutes=5)
+    async with registry.state.sessionmaker() as session:
+        worn = ImportJob(filename="worn.csv", content=to_csv(register_rows(3)), size_bytes=1, created_by="staff:x",
+                         status=ImportStatus.validating, lease_owner="worker-dead", attempts=5, lease_until=stale)
+        again = ImportJob(filename="again.csv", content=to_csv(register_rows(2)), size_bytes=1, created_by="staff:x",
+                          status=ImportStatus.importing, lease_owner="worker-dead", attempts=4, lease_until=stale)
+        session.add_all([worn, again])
+        await session.commit()
+    failed = await finished(registry, str(worn.id))
+    assert failed["status"] == "failed" and failed["attempts"] == 5
+    assert "stopped 5 times" in failed["report"]["error"] and failed["report"]["problems"] == []
+    done = await finished(registry, str(again.id))
+    assert done["attempts"] == 5
+    await assert_imported(registry, done, 2)
+    after = await counts(registry)  # the worn job wrote nothing: only what the other one reports
+    assert after["organisation"] - before["organisation"] == done["report"]["organisations"]
+
+
 async def test_only_registrars_import(registry: RunningService) -> None:
     analyst = registry.headers(roles={"analyst"})
     union = registry.headers(organisation_id=str(uuid.uuid4()), roles={"union", "registrar"})

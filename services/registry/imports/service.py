@@ -74,15 +74,30 @@ async def list_jobs(session: AsyncSession, *, limit: int, offset: int) -> tuple[
 # --- claiming a job ------------------------------------------------------------------------
 
 
+STOPPED_TOO_OFTEN = ("the import stopped {attempts} times without finishing (the registry's log has the errors); "
+                     "nothing of it was written: upload the file again, or ask an operator if it stops again")
+
+
 async def claim_next(sessionmaker: async_sessionmaker[AsyncSession], *, owner: str,
-                     lease_seconds: float) -> uuid.UUID | None:
+                     lease_seconds: float, max_attempts: int = 5) -> uuid.UUID | None:
     """Take the oldest job that is queued, or whose worker stopped renewing its lease (it crashed).
 
-    The claim is one conditional UPDATE, so two replicas never both win it."""
+    The claim is one conditional UPDATE, so two replicas never both win it. A job whose lease ran out
+    ``max_attempts`` times is ended as failed instead (its write is one transaction: nothing was written)."""
     now = utcnow()
     claimable = or_(ImportJob.status == ImportStatus.queued, ImportJob.lease_until.is_(None),
                     ImportJob.lease_until < now)
     async with sessionmaker() as session:
+        stopped = (await session.execute(
+            update(ImportJob).where(ImportJob.status.in_(ACTIVE_STATUSES), ImportJob.status != ImportStatus.queued,
+                                    claimable, ImportJob.attempts >= max_attempts)
+            .values(status=ImportStatus.failed, finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
+                    report={"problems": [], "error": STOPPED_TOO_OFTEN.format(attempts=max_attempts)})
+            .returning(ImportJob.id))).scalars().all()
+        await session.commit()
+        for job_id in stopped:
+            log.error("import job failed: it stopped too often without finishing", job_id=str(job_id),
+                      attempts=max_attempts)
         candidates = (await session.execute(
             select(ImportJob.id).where(ImportJob.status.in_(ACTIVE_STATUSES), claimable)
             .order_by(ImportJob.created_at).limit(5))).scalars().all()

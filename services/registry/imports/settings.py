@@ -13,6 +13,9 @@ class ImportSettings(BaseSettings):
     poll_seconds: float = Field(default=0.5, gt=0)
     # A job whose worker stopped renewing its claim this long ago (a crash) is taken up again.
     lease_seconds: float = Field(default=60.0, gt=0)
+    # A job that stopped this many times without finishing (its worker crashed, or failed on it with an error
+    # it could not report) is ended as failed instead of being taken up again, once a lease at a time, forever.
+    max_attempts: int = Field(default=5, ge=1)
     # Rows are checked in chunks of this many, and progress saved at most every progress_seconds.
     progress_every_rows: int = Field(default=500, ge=1)
     progress_seconds: float = Field(default=0.5, ge=0)

@@ -48,7 +48,8 @@ async def import_worker(state: PlatformState, settings: ImportSettings | None = 
         try:
             # Cleared before looking, so a job committed after this look still ends the wait below.
             job_queued.clear()
-            job_id = await service.claim_next(state.sessionmaker, owner=owner, lease_seconds=settings.lease_seconds)
+            job_id = await service.claim_next(state.sessionmaker, owner=owner, lease_seconds=settings.lease_seconds,
+                                              max_attempts=settings.max_attempts)
             if job_id is None:
                 try:
                     await asyncio.wait_for(job_queued.wait(), timeout=settings.poll_seconds)
