@@ -47,6 +47,7 @@ from kernel.app import freeze_start_up
 from kernel.db import create_engine, create_sessionmaker
 from kernel.identity import IdentitySigner
 from kernel.migrations import upgrade
+from kernel.nul import RefuseNulMiddleware
 from kernel.observability import RequestContextMiddleware, configure_logging
 from kernel.problems import PROBLEM_RESPONSES, install_problem_handlers
 
@@ -166,6 +167,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # The last added is the outermost: the request middleware (request id, body limit,
     # metrics) wraps the forwarder, which answers /api/v1/<service>/... itself and hands
     # everything else to the routes below.
+    # Inside the forwarder: the gateway's own routes (the portal's forms, the token endpoint); what is forwarded
+    # is checked by the service it goes to.
+    app.add_middleware(RefuseNulMiddleware)
     app.add_middleware(Forwarder, service_urls=settings.service_urls,
                        buffer_request_body_bytes=settings.buffer_request_body_bytes,
                        accepted_media_types=frozenset(settings.accepted_media_types))

@@ -5,7 +5,8 @@ while SQLite stores it silently; no field of the platform has a use for it. JSON
 only as the escape ``\\u0000`` (a raw NUL byte is malformed JSON, which FastAPI already refuses),
 so a body without that escape is passed on untouched after one search of its bytes; a body
 with it is parsed and every string (value or key) holding the character is named in one 422
-problem, with the rule ``no_nul_character``. The query string is checked the same way.
+problem, with the rule ``no_nul_character``. The query string, and a form's body
+(``application/x-www-form-urlencoded``, the portal's forms), are checked the same way.
 """
 
 from __future__ import annotations
@@ -40,9 +41,19 @@ def nul_pointers(document: Any, pointer: str = "") -> Iterator[str]:
             yield from nul_pointers(value, f"{pointer}/{index}")
 
 
-def _is_json(content_type: bytes) -> bool:
+def _media(content_type: bytes) -> str:
     media = content_type.split(b";", 1)[0].strip().lower()
-    return media == b"application/json" or media.endswith(b"+json")
+    if media == b"application/json" or media.endswith(b"+json"):
+        return "json"
+    return "form" if media == b"application/x-www-form-urlencoded" else ""
+
+
+def _encoded_pairs(encoded: bytes, where: str) -> list[str]:
+    """Pointers of the names in a URL-encoded string (a query, a form) whose name or value holds U+0000."""
+    if b"%00" not in encoded and b"\x00" not in encoded:
+        return []
+    return [f"{where}/{name}" for name, value in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True)
+            if "\x00" in name or "\x00" in value]
 
 
 def _refusal(pointers: list[str]) -> Problem:
@@ -51,8 +62,8 @@ def _refusal(pointers: list[str]) -> Problem:
 
 
 class RefuseNulMiddleware:
-    """Plain ASGI: the body is read whole only for JSON requests (bounded by the body-size limit
-    of the middleware outside this one) and handed on to the route unchanged."""
+    """Plain ASGI: the body is read whole only for JSON and form requests (bounded by the body-size
+    limit of the middleware outside this one) and handed on to the route unchanged."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -61,15 +72,12 @@ class RefuseNulMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        query: bytes = scope.get("query_string", b"")
-        if b"%00" in query or b"\x00" in query:
-            names = [f"query:/{name}" for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-                     if "\x00" in name or "\x00" in value]
-            if names:
-                await problem_response(_refusal(names))(scope, receive, send)
-                return
-        headers = dict(scope.get("headers") or [])
-        if scope.get("method") not in _WITH_BODY or not _is_json(headers.get(b"content-type", b"")):
+        names = _encoded_pairs(scope.get("query_string", b""), "query:")
+        if names:
+            await problem_response(_refusal(names))(scope, receive, send)
+            return
+        media = _media(dict(scope.get("headers") or []).get(b"content-type", b""))
+        if scope.get("method") not in _WITH_BODY or not media:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -81,7 +89,10 @@ class RefuseNulMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"\\u0000" in body:
+        if media == "form" and (pointers := _encoded_pairs(body, "")):
+            await problem_response(_refusal(pointers))(scope, receive, send)
+            return
+        if media == "json" and b"\\u0000" in body:
             try:
                 document = json.loads(body)
             except ValueError:

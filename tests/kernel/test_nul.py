@@ -30,6 +30,10 @@ def echo_app() -> FastAPI:
     async def echo(body: dict[str, Any], request: Request) -> dict:
         return {"body": body, "query": dict(request.query_params)}
 
+    @app.post("/form")
+    async def form(request: Request) -> dict:
+        return dict(await request.form())
+
     return app
 
 
@@ -59,6 +63,13 @@ async def test_a_query_parameter_with_the_character_is_refused(client):
     response = await client.post("/echo?q=%00&limit=5", json={})
     assert response.status_code == 422
     assert [e["pointer"] for e in response.json()["errors"]] == ["query:/q"]
+
+
+async def test_a_form_field_with_the_character_is_refused(client):
+    response = await client.post("/form", data={"email": "a\x00@b.kz", "password": "fine"})
+    assert response.status_code == 422
+    assert [(e["pointer"], e["rule"]) for e in response.json()["errors"]] == [("/email", "no_nul_character")]
+    assert (await client.post("/form", data={"email": "a@b.kz"})).json() == {"email": "a@b.kz"}
 
 
 async def test_everything_else_reaches_the_route_unchanged(client):
