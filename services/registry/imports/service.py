@@ -88,28 +88,30 @@ async def claim_next(sessionmaker: async_sessionmaker[AsyncSession], *, owner: s
     claimable = or_(ImportJob.status == ImportStatus.queued, ImportJob.lease_until.is_(None),
                     ImportJob.lease_until < now)
     async with sessionmaker() as session:
-        stopped = (await session.execute(
-            update(ImportJob).where(ImportJob.status.in_(ACTIVE_STATUSES), ImportJob.status != ImportStatus.queued,
-                                    claimable, ImportJob.attempts >= max_attempts)
-            .values(status=ImportStatus.failed, finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
-                    report={"problems": [], "error": STOPPED_TOO_OFTEN.format(attempts=max_attempts)})
-            .returning(ImportJob.id))).scalars().all()
-        await session.commit()
-        for job_id in stopped:
-            log.error("import job failed: it stopped too often without finishing", job_id=str(job_id),
-                      attempts=max_attempts)
         candidates = (await session.execute(
-            select(ImportJob.id).where(ImportJob.status.in_(ACTIVE_STATUSES), claimable)
-            .order_by(ImportJob.created_at).limit(5))).scalars().all()
-        for job_id in candidates:
+            select(ImportJob.id, ImportJob.status, ImportJob.attempts)
+            .where(ImportJob.status.in_(ACTIVE_STATUSES), claimable)
+            .order_by(ImportJob.created_at).limit(5))).all()
+        for job_id, status, attempts in candidates:
+            # Written only when there is a job to take or to end: an idle poll reads and nothing more.
+            worn = status != ImportStatus.queued and attempts >= max_attempts
+            values: dict[str, Any] = (
+                {"status": ImportStatus.failed, "finished_at": now, "lease_owner": None, "lease_until": None,
+                 "report": {"problems": [], "error": STOPPED_TOO_OFTEN.format(attempts=attempts)}} if worn else
+                {"lease_owner": owner, "lease_until": now + timedelta(seconds=lease_seconds),
+                 "status": ImportStatus.validating, "rows_done": 0, "started_at": now,
+                 "attempts": ImportJob.attempts + 1})
             result = await session.execute(
-                update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(ACTIVE_STATUSES), claimable)
-                .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds),
-                        status=ImportStatus.validating, rows_done=0, started_at=now, updated_at=now,
-                        attempts=ImportJob.attempts + 1))
+                update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(ACTIVE_STATUSES), claimable,
+                                        ImportJob.attempts == attempts)
+                .values(updated_at=now, **values))
             await session.commit()
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                continue  # another worker took it (or ended it) first
+            if not worn:
                 return job_id
+            log.error("import job failed: it stopped too often without finishing", job_id=str(job_id),
+                      attempts=attempts)
     return None
 
 
