@@ -18,27 +18,30 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kernel.problems import FieldError, Problem, problem_response
+from kernel.problems import FieldError, Problem, pointer_of, problem_response
 
 RULE = "no_nul_character"
 DETAIL = "text may not contain the NUL character (U+0000)"
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def nul_pointers(document: Any, pointer: str = "") -> Iterator[str]:
+def nul_pointers(document: Any) -> Iterator[str]:
     """JSON pointers of the strings in ``document`` (values or keys) that hold U+0000."""
+    return (pointer_of(("body", *path)) for path in _nul_paths(document, ()))
+
+
+def _nul_paths(document: Any, path: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
     if isinstance(document, str):
         if "\x00" in document:
-            yield pointer or "/"
+            yield path
     elif isinstance(document, dict):
         for key, value in document.items():
-            child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
             if "\x00" in str(key):
-                yield child
-            yield from nul_pointers(value, child)
+                yield (*path, key)
+            yield from _nul_paths(value, (*path, key))
     elif isinstance(document, list):
         for index, value in enumerate(document):
-            yield from nul_pointers(value, f"{pointer}/{index}")
+            yield from _nul_paths(value, (*path, index))
 
 
 def _media(content_type: bytes) -> str:
@@ -52,7 +55,7 @@ def _encoded_pairs(encoded: bytes, where: str) -> list[str]:
     """Pointers of the names in a URL-encoded string (a query, a form) whose name or value holds U+0000."""
     if b"%00" not in encoded and b"\x00" not in encoded:
         return []
-    return [f"{where}/{name}" for name, value in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True)
+    return [pointer_of((where, name)) for name, value in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True)
             if "\x00" in name or "\x00" in value]
 
 
@@ -72,7 +75,7 @@ class RefuseNulMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        names = _encoded_pairs(scope.get("query_string", b""), "query:")
+        names = _encoded_pairs(scope.get("query_string", b""), "query")
         if names:
             await problem_response(_refusal(names))(scope, receive, send)
             return
@@ -89,7 +92,7 @@ class RefuseNulMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if media == "form" and (pointers := _encoded_pairs(body, "")):
+        if media == "form" and (pointers := _encoded_pairs(body, "body")):
             await problem_response(_refusal(pointers))(scope, receive, send)
             return
         if media == "json" and b"\\u0000" in body:

@@ -104,7 +104,7 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
     )
 
 
-def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
+def pointer_of(loc: tuple[Any, ...] | list[Any]) -> str:
     # ("body", "name_kk") -> "/name_kk"; ("query", "limit") -> "query:/limit"
     parts = list(loc)
     where = parts.pop(0) if parts and parts[0] in {"body", "query", "path", "header", "cookie"} else "body"
@@ -120,7 +120,7 @@ def validation_problem(errors: list[dict[str, Any]] | Any) -> Problem:
         if rule == "json_invalid":
             malformed = True
         field_errors.append(
-            FieldError(pointer=_pointer(error.get("loc", ())), rule=rule, detail=str(error.get("msg", "")))
+            FieldError(pointer=pointer_of(error.get("loc", ())), rule=rule, detail=str(error.get("msg", "")))
         )
     if malformed:
         return Problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.",
