@@ -68,6 +68,23 @@ def comparable(response: httpx.Response) -> tuple[int, str, Any]:
     return response.status_code, response.headers.get("content-type", ""), body
 
 
+async def as_outsiders(client: httpx.AsyncClient, method: str, owned: str, missing_path: str,
+                      callers: dict[str, dict[str, str]], bodies: list[Any], failures: list[str]) -> int:
+    """Each caller sends each body to the owned object's path and to a missing id's: the answers must be alike.
+    A difference is added to ``failures``; the number of request pairs tried is returned."""
+    tried = 0
+    for who, headers in callers.items():
+        for body in bodies:
+            tried += 1
+            kwargs = {} if body is None else {"json": body}
+            foreign = await client.request(method.upper(), owned, headers=headers, **kwargs)
+            missing = await client.request(method.upper(), missing_path, headers=headers, **kwargs)
+            if comparable(foreign) != comparable(missing):
+                failures.append(f"{who} {method.upper()} {owned} {body!r}: {foreign.status_code} "
+                                f"{foreign.text[:200]} (missing: {missing.status_code} {missing.text[:200]})")
+    return tried
+
+
 async def test_an_outsider_meets_every_bargaining_object_as_a_missing_one(bargaining: RunningService) -> None:
     service, client = bargaining, bargaining.client
     staff = officer(service)
@@ -156,16 +173,7 @@ async def test_an_outsider_meets_every_bargaining_object_as_a_missing_one(bargai
                     missing_path = template
                     for n in names:
                         missing_path = missing_path.replace(f"{{{n}}}", str(uuid.uuid4()) if n == name else values[n])
-                    for who, headers in outsiders.items():
-                        for body in bodies:
-                            tried += 1
-                            kwargs = {} if body is None else {"json": body}
-                            foreign = await client.request(method.upper(), owned, headers=headers, **kwargs)
-                            missing = await client.request(method.upper(), missing_path, headers=headers, **kwargs)
-                            if comparable(foreign) != comparable(missing):
-                                failures.append(f"{who} {method.upper()} {owned} {body!r}: {foreign.status_code} "
-                                                f"{foreign.text[:200]} (missing: {missing.status_code} "
-                                                f"{missing.text[:200]})")
+                    tried += await as_outsiders(client, method, owned, missing_path, outsiders, bodies, failures)
     assert tried > 100, tried
     assert not failures, "\n".join(failures)
     # Nothing the outsiders tried changed anything.

@@ -12,7 +12,7 @@ import re
 import uuid
 from typing import Any
 
-from tests.bargaining.test_tenancy_walk import WRITES, comparable, example_body
+from tests.bargaining.test_tenancy_walk import WRITES, as_outsiders, example_body
 from tests.disputes.cases_support import add_party, org, staff
 from tests.support.services import RunningService
 
@@ -83,16 +83,7 @@ async def test_an_outsider_meets_every_case_as_a_missing_one(disputes: RunningSe
                     owned = owned.replace(f"{{{n}}}", object_id if n == name else real.get(n, str(uuid.uuid4())))
                     missing_path = missing_path.replace(
                         f"{{{n}}}", str(uuid.uuid4()) if n == name else real.get(n, str(uuid.uuid4())))
-                for who, headers in callers.items():
-                    for body in bodies:
-                        tried += 1
-                        kwargs = {} if body is None else {"json": body}
-                        foreign = await client.request(method.upper(), owned, headers=headers, **kwargs)
-                        missing = await client.request(method.upper(), missing_path, headers=headers, **kwargs)
-                        if comparable(foreign) != comparable(missing):
-                            failures.append(f"{who} {method.upper()} {owned} {body!r}: {foreign.status_code} "
-                                            f"{foreign.text[:200]} (missing: {missing.status_code} "
-                                            f"{missing.text[:200]})")
+                tried += await as_outsiders(client, method, owned, missing_path, callers, bodies, failures)
     assert tried > 60, tried
     assert not failures, "\n".join(failures)
     for path, body in before.items():
